@@ -1,0 +1,34 @@
+/*
+ * Topic suffixes and payload words, defined once and imported everywhere (firmware, simulator, tests).
+ * Topics: <prefix>/<id>/<suffix>. See README "Topics".
+ */
+
+export const T_STATUS = "status";
+export const T_ERROR = "error";
+export const T_PUMP = "pump";
+export const T_PUMP_SET = "pump/set";
+export const T_PUMP_ATTRIBUTES = "pump/attributes";
+/** Followed by "/<interlock name>". */
+export const T_INTERLOCK = "interlock";
+
+export const ONLINE = "online";
+export const OFFLINE = "offline";
+export const ON = "ON";
+export const OFF = "OFF";
+
+/** Home Assistant publishes this on <discovery prefix>/status when it (re)starts. */
+export const HA_STATUS = "status";
+
+/** Reasons given in pump/attributes for the last change of the relay. */
+export const R_BOOT = "boot";
+export const R_COMMAND = "command";
+export const R_TIMEOUT = "timeout";
+export const R_LINK_LOST = "link-lost";
+/** Followed by ":<interlock name>". */
+export const R_INTERLOCK = "interlock";
+export const R_DUTY = "duty-cycle";
+/** Followed by ":<sensor name>". */
+export const R_STALE = "stale";
+
+/** Firmware version, reported in Home Assistant's device block. */
+export const VERSION = "0.1.0";

@@ -1,0 +1,75 @@
+/*
+ * The small interfaces between the firmware's stages. Board wiring (firmware/main.ts) builds the real
+ * ones from Espruino's globals; unit tests and the simulator pass their own with the same surface.
+ * Nothing here allocates: these are types only.
+ */
+
+/** Time and timers, injected so tests can drive them tick by tick. Times are milliseconds. */
+export interface Clock {
+  /** Milliseconds since an arbitrary origin; monotonic enough for intervals. */
+  now(): number;
+  setTimeout(fn: () => void, ms: number): any;
+  clearTimeout(id: any): void;
+}
+
+/** Callbacks a transport calls. Bind them once at construction, never per connection. */
+export interface LinkEvents {
+  /** The byte stream is open (TCP, or TLS after its handshake). */
+  onOpen(): void;
+  /** Bytes as an Espruino byte string (one char per byte, codes 0..255). */
+  onData(data: string): void;
+  /** The link is gone (closed by either side, refused, reset). Called at most once per link. */
+  onClose(reason?: string): void;
+}
+
+/** One open byte stream. The MQTT client writes and receives byte strings, nothing else. */
+export interface Link {
+  write(data: string): void;
+  /** Tear the link down now; no event arrives after this returns (onClose is not called for it). */
+  close(): void;
+}
+
+/**
+ * Opens a link to the broker; host, port and TLS are fixed by whoever built the connector.
+ * May throw at once (Espruino's net.connect does on a closed port): callers must catch.
+ */
+export type Connector = (events: LinkEvents) => Link;
+
+/** One reading, ECMA-419 names and units: temperature in degC, pressure in Pa, humidity in %RH. */
+export interface Sample {
+  temperature?: number;
+  humidity?: number;
+  pressure?: number;
+}
+
+/** Called exactly once, always later (never from inside the call that started the read). */
+export type SampleCallback = (error: Error | null, sample?: Sample) => void;
+
+/** The driver contract every sensor follows (see firmware/sensors/README in the driver files). */
+export interface Sensor {
+  sample(callback: SampleCallback): void;
+  close(): void;
+}
+
+/** Register access for Bosch-style chips: one driver serves I2C, SPI and the simulator's register file. */
+export interface RegisterIO {
+  /** Read buffer.length bytes starting at register reg into buffer. Throws on bus error. */
+  read(reg: number, buffer: Uint8Array): void;
+  /** Write one byte to register reg. Throws on bus error. */
+  write(reg: number, value: number): void;
+}
+
+/** A digital output the pump state machine owns. */
+export interface OutputPin {
+  /** Drive the pin to a logic level (0/1), configuring it as an output if needed. */
+  write(level: number): void;
+  read(): number;
+}
+
+/** A digital input (interlock float switch, presence sensor). */
+export interface InputPin {
+  read(): number;
+  /** Call back on every edge with the new level; returns a function-free handle to cancel via unwatch. */
+  watch(callback: (level: number) => void): any;
+  unwatch(handle: any): void;
+}
