@@ -107,8 +107,14 @@ export function describe(v: any): string {
  */
 class Checker {
   errors: string[] = [];
+  /** Paths of objects already reported as wrong: their fields are not reported again. */
+  bad = " ";
 
   fail(path: string, expected: string, got: any): void {
+    var dot = path.indexOf(".") < 0 ? path.length : path.lastIndexOf(".");
+    for (var p = path.substr(0, dot); p; p = p.substr(0, Math.max(p.lastIndexOf("."), 0))) {
+      if (this.bad.indexOf(" " + p + " ") >= 0) return;
+    }
     this.errors.push(path + " must be " + expected + ", got " + describe(got));
   }
 
@@ -116,6 +122,7 @@ class Checker {
     if (v === undefined && !required) return {};
     if (v === null || typeof v !== "object" || Array.isArray(v)) {
       this.fail(path, "an object", v);
+      this.bad += path + " ";
       return {};
     }
     for (var k in v) {
@@ -202,8 +209,8 @@ function sensorConfig(c: Checker, raw: any, path: string, board: BoardInfo | und
     name: c.match(path + ".name", o.name, NAME_RE, "1 to 24 of a-z, 0-9, _", type),
     address: address,
     pin: i2c ? -1 : c.pin(path + ".pin", o.pin, board, false, null),
-    sda: i2c ? c.pin(path + ".sda", o.sda, board, true, board ? board.i2c.sda : null) : -1,
-    scl: i2c ? c.pin(path + ".scl", o.scl, board, true, board ? board.i2c.scl : null) : -1,
+    sda: i2c ? c.pin(path + ".sda", o.sda, board, false, board ? board.i2c.sda : null) : -1,
+    scl: i2c ? c.pin(path + ".scl", o.scl, board, false, board ? board.i2c.scl : null) : -1,
     // DHT22: one conversion per 2 s at most (datasheet section 7, "collecting period").
     intervalSeconds: c.num(path + ".intervalSeconds", o.intervalSeconds, i2c ? 1 : 2, 86400, 30, false),
     average: c.num(path + ".average", o.average, 1, 16, 1, true),
@@ -331,7 +338,7 @@ export function validateConfig(raw: any, runningBoard?: string): ConfigResult {
   if (pump) {
     for (var k = 0; k < sensors.length; k++) {
       var sk = sensors[k];
-      if (sk.pin === pump.pin || sk.sda === pump.pin || sk.scl === pump.pin) c.errors.push("pump.pin is also used by sensors[" + k + "]");
+      if (pump.pin >= 0 && (sk.pin === pump.pin || sk.sda === pump.pin || sk.scl === pump.pin)) c.errors.push("pump.pin is also used by sensors[" + k + "]");
     }
   }
 
