@@ -137,5 +137,5 @@ test("config: linux has no wifi, esp32 has TLS", () => {
   delete e.mqtt.port;
   const r = validateConfig(e);
   assert.deepEqual(r.errors, []);
-  assert.equal(r.config!.mqtt.port, 1883);
+  assert.equal(r.config!.mqtt.port, 8883, "TLS default port");
 });
