@@ -12,7 +12,7 @@ export default {
     file: "dist/firmware.js",
     format: "iife",
     strict: false,
-    sourcemap: true,
+    sourcemap: "hidden",
     // Espruino strings are byte strings: keep the file ASCII so nothing depends on the upload's encoding.
     plugins: debug
       ? []
