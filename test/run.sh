@@ -18,9 +18,7 @@ if ! command -v openssl >/dev/null 2>&1; then
   echo "test: openssl is missing (TLS tests make certificates with it)" >&2
   exit 1
 fi
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
-fi
+bash tools/setup.sh
 npm run --silent build
 files=$(find test -name '*.test.ts' | sort)
 exec node --import tsx --test --test-concurrency=2 --test-timeout=300000 ${TEST_ONLY:-$files}
