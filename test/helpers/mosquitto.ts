@@ -51,6 +51,8 @@ export interface BrokerOptions {
   listenerConfig?: string;
   /** Keep Mosquitto's own log on stderr for debugging. */
   verbose?: boolean;
+  /** Called with the temp dir before the first start (make password files, certificates...). */
+  beforeStart?: (dir: string) => void;
 }
 
 export class Broker {
@@ -69,6 +71,7 @@ export class Broker {
   static async start(opts: BrokerOptions = {}): Promise<Broker> {
     const b = new Broker(opts);
     b.port = await freePort();
+    opts.beforeStart?.(b.dir);
     await b.spawn();
     return b;
   }
@@ -82,7 +85,9 @@ export class Broker {
       .replace(/\{PORT\}/g, String(this.port))
       .replace(/\{DIR\}/g, this.dir);
     const conf = join(this.dir, "mosquitto.conf");
-    writeFileSync(conf, "persistence false\nlog_dest stderr\nlog_type error\nlog_type warning\n" + (this.opts.verbose ? "log_type all\n" : "") + listener + (this.opts.extraConfig ?? "").replace(/\{DIR\}/g, this.dir) + "\n");
+    // As root Mosquitto would drop to the "mosquitto" user, who cannot read our temp dir: stay as we are.
+    const asRoot = process.getuid?.() === 0 ? "user root\n" : "";
+    writeFileSync(conf, asRoot + "persistence false\nlog_dest stderr\nlog_type error\nlog_type warning\n" + (this.opts.verbose ? "log_type all\n" : "") + listener + (this.opts.extraConfig ?? "").replace(/\{DIR\}/g, this.dir) + "\n");
     const p = spawn(mosquittoPath(), ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
     this.proc = p;
     p.stderr!.on("data", (d) => {
