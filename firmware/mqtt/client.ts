@@ -287,11 +287,11 @@ export class MqttClient implements PacketSink {
     if (type === CONNACK) this._connack(b);
     else if (type === PUBLISH) this._publish(h, b);
     else if (type === PINGRESP) return;
+    else if (type !== PUBACK && type !== PUBREL && type !== SUBACK && type !== UNSUBACK) this._fail("unexpected packet type " + type + " from the broker");
     else if (b.length < 2 || (type !== SUBACK && b.length !== 2)) this._fail("bad length " + b.length + " for packet type " + type);
     else if (type === PUBACK) this._puback(readU16(b, 0));
     else if (type === PUBREL) this._pubrel(readU16(b, 0));
     else if (type === SUBACK) this._suback(b);
-    else if (type !== UNSUBACK) this._fail("unexpected packet type " + type + " from the broker");
   }
 
   private _connack(b: string): void {
