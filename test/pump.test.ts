@@ -1,0 +1,534 @@
+/*
+ * The pump safety state machine (firmware/pump/pump.ts), rule by rule, tick by tick, with a fake clock,
+ * a fake relay pin and fake interlock inputs. Each event is logged as one line so a test reads as the
+ * sequence the publisher would see.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Pump, DEBOUNCE_MS, type PumpEvents } from "../firmware/pump/pump.ts";
+import { DutyWindow, DUTY_SLOTS } from "../firmware/pump/duty.ts";
+import type { PumpConfig } from "../firmware/config.ts";
+import type { InputPin, OutputPin } from "../firmware/types.ts";
+import { FakeClock } from "./helpers/fakeclock.ts";
+
+class FakeRelay implements OutputPin {
+  level = -1;
+  writes: number[] = [];
+  write(level: number): void {
+    this.level = level;
+    this.writes.push(level);
+  }
+  read(): number {
+    return this.level;
+  }
+}
+
+class FakeInput implements InputPin {
+  level: number;
+  watchers: ((level: number) => void)[] = [];
+  /** Relay level seen at each read, to prove the relay was written before the inputs were looked at. */
+  relayAtRead: number[] = [];
+  constructor(level: number, private relay: FakeRelay) {
+    this.level = level;
+  }
+  read(): number {
+    this.relayAtRead.push(this.relay.level);
+    return this.level;
+  }
+  watch(cb: (level: number) => void): any {
+    this.watchers.push(cb);
+    return this.watchers.length;
+  }
+  unwatch(handle: any): void {
+    this.watchers[handle - 1] = () => {};
+  }
+  /** Drive the input; an edge calls the watchers like setWatch does. */
+  set(level: number): void {
+    if (level === this.level) return;
+    this.level = level;
+    for (const w of this.watchers.slice()) w(level);
+  }
+}
+
+class Log implements PumpEvents {
+  lines: string[] = [];
+  constructor(private relay: FakeRelay, private activeLow: boolean) {}
+  onChange(on: boolean, reason: string): void {
+    // The pin must already hold the state being reported.
+    assert.equal(this.relay.level, on !== this.activeLow ? 1 : 0, "onChange(" + on + ") before the pin was written");
+    this.lines.push((on ? "ON " : "OFF ") + reason);
+  }
+  onRefused(message: string): void {
+    this.lines.push("refused: " + message);
+  }
+  onInterlock(name: string, active: boolean): void {
+    this.lines.push("interlock " + name + " " + (active ? "active" : "clear"));
+  }
+  take(): string[] {
+    const l = this.lines;
+    this.lines = [];
+    return l;
+  }
+}
+
+function config(extra: Partial<PumpConfig>): PumpConfig {
+  return Object.assign(
+    { pin: 5, activeLow: false, maxRunSeconds: 60, minOffSeconds: 10, linkLostOffSeconds: 5, interlocks: [], dutyCycle: null, requires: null },
+    extra
+  );
+}
+
+const TANK = { name: "tank_full", pin: 4, activeLevel: 1, pull: "down" };
+const PEOPLE = { name: "people", pin: 12, activeLevel: 0, pull: "up" };
+
+/** A pump past its boot report, with the link up and the boot's minimum off time over (unless raw). */
+function setup(extra: Partial<PumpConfig>, levels?: number[], raw?: boolean) {
+  const cfg = config(extra);
+  const clock = new FakeClock(1000);
+  const relay = new FakeRelay();
+  const inputs = cfg.interlocks.map((il, i) => new FakeInput(levels ? levels[i] : 1 - il.activeLevel, relay));
+  const log = new Log(relay, cfg.activeLow);
+  const pump = new Pump(cfg, relay, inputs, clock, log);
+  if (!raw) {
+    clock.tick(0);
+    pump.linkUp();
+    clock.tick(cfg.minOffSeconds * 1000);
+    log.take();
+  }
+  return { cfg, clock, relay, inputs, log, pump };
+}
+
+function attrs(pump: Pump): any {
+  return JSON.parse(pump.attributes());
+}
+
+test("boot: OFF level written before anything else, events only later", () => {
+  const t = setup({ interlocks: [TANK, PEOPLE] }, [1, 1], true);
+  assert.deepEqual(t.relay.writes, [0]);
+  assert.deepEqual(t.inputs[0].relayAtRead, [0]);
+  assert.deepEqual(t.inputs[1].relayAtRead, [0]);
+  assert.equal(t.inputs[0].watchers.length, 1);
+  assert.deepEqual(t.log.lines, [], "nothing reported from inside the constructor");
+  assert.equal(t.pump.on, false);
+  t.clock.tick(0);
+  assert.deepEqual(t.log.take(), ["OFF boot", "interlock tank_full active", "interlock people clear"]);
+  assert.deepEqual(attrs(t.pump), { reason: "boot", run_seconds: 0, left_seconds: 0, changes: 0, refused: 0, last_refused: "" });
+  assert.equal(t.clock.pending(), 0, "no timer left once idle");
+});
+
+test("boot: a command before the boot timer still gets the boot report first", () => {
+  const t = setup({ minOffSeconds: 0 }, undefined, true);
+  t.pump.linkUp();
+  t.pump.command("ON", false);
+  assert.deepEqual(t.log.take(), ["OFF boot", "ON command"]);
+  t.clock.tick(0);
+  assert.deepEqual(t.log.take(), []);
+});
+
+test("boot: active-low relay is written high (off) first", () => {
+  const t = setup({ activeLow: true }, undefined, true);
+  assert.deepEqual(t.relay.writes, [1]);
+});
+
+test("polarity: activeLow drives 0 for ON and 1 for OFF", () => {
+  for (const activeLow of [false, true]) {
+    const t = setup({ activeLow });
+    t.pump.command("ON", false);
+    assert.equal(t.relay.level, activeLow ? 0 : 1);
+    assert.equal(t.pump.on, true);
+    t.pump.command("OFF", false);
+    assert.equal(t.relay.level, activeLow ? 1 : 0);
+    assert.deepEqual(t.log.take(), ["ON command", "OFF command"]);
+  }
+});
+
+test("boot: ON within the minimum off time after boot is refused", () => {
+  const t = setup({ minOffSeconds: 10 }, undefined, true);
+  t.clock.tick(0);
+  t.pump.linkUp();
+  t.clock.tick(9000);
+  t.log.take();
+  t.pump.command("ON", false);
+  assert.deepEqual(t.log.take(), ["refused: ON refused: minimum off time, 1 s left"]);
+  t.clock.tick(1000);
+  t.pump.command("ON", false);
+  assert.deepEqual(t.log.take(), ["ON command"]);
+});
+
+test("retained: ON, OFF and garbage on a retained message are all ignored and refused", () => {
+  const t = setup({});
+  for (const p of ["ON", "{\"state\":\"ON\",\"seconds\":5}", "OFF", "junk"]) t.pump.command(p, true);
+  assert.equal(t.pump.on, false);
+  const lines = t.log.take();
+  assert.equal(lines.length, 4);
+  for (const l of lines) assert.equal(l, "refused: retained message on pump/set ignored: a stored command never drives the pump");
+  t.pump.command("ON", false);
+  t.pump.command("OFF", true);
+  assert.equal(t.pump.on, true, "a retained OFF is ignored too (the pump was started by a live command)");
+  assert.equal(attrs(t.pump).refused, 5);
+});
+
+test("invalid payloads are refused and leave the state alone", () => {
+  const t = setup({});
+  t.pump.command("MAYBE", false);
+  assert.equal(t.pump.on, false);
+  t.pump.command("ON", false);
+  t.pump.command("", false);
+  t.pump.command("{\"state\":\"OFF\",\"seconds\":1}", false);
+  assert.equal(t.pump.on, true);
+  assert.deepEqual(t.log.take(), [
+    "refused: expected ON, OFF or {\"state\":\"ON\",\"seconds\":N}, got \"MAYBE\"",
+    "ON command",
+    "refused: expected ON, OFF or {\"state\":\"ON\",\"seconds\":N}, got an empty payload",
+    "refused: JSON command: seconds only goes with \"ON\""
+  ]);
+});
+
+test("max run time: auto-off exactly at maxRunSeconds", () => {
+  const t = setup({ maxRunSeconds: 60 });
+  t.pump.command("ON", false);
+  t.clock.tick(59999);
+  assert.equal(t.pump.on, true);
+  assert.equal(attrs(t.pump).left_seconds, 1);
+  t.clock.tick(1);
+  assert.equal(t.pump.on, false);
+  assert.deepEqual(t.log.take(), ["ON command", "OFF timeout"]);
+  assert.equal(attrs(t.pump).reason, "timeout");
+});
+
+test("max run time: seconds shortens the run, never extends it", () => {
+  const t = setup({ maxRunSeconds: 60, minOffSeconds: 0 });
+  t.pump.command("{\"state\":\"ON\",\"seconds\":5}", false);
+  t.clock.tick(4999);
+  assert.equal(t.pump.on, true);
+  t.clock.tick(1);
+  assert.equal(t.pump.on, false);
+  t.pump.command("{\"state\":\"ON\",\"seconds\":3600}", false);
+  assert.equal(attrs(t.pump).left_seconds, 60);
+  t.clock.tick(59999);
+  assert.equal(t.pump.on, true);
+  t.clock.tick(1);
+  assert.equal(t.pump.on, false);
+  assert.deepEqual(t.log.take(), ["ON command", "OFF timeout", "ON command", "OFF timeout"]);
+});
+
+test("ON while ON: never extends; a shorter run shortens it", () => {
+  const t = setup({ maxRunSeconds: 60 });
+  t.pump.command("ON", false);
+  t.clock.tick(30000);
+  t.pump.command("ON", false);
+  t.pump.command("{\"state\":\"ON\",\"seconds\":40}", false);
+  assert.deepEqual(t.log.take(), [
+    "ON command",
+    "refused: ON refused: already ON with 30 s left; ON cannot extend a run",
+    "refused: ON refused: already ON with 30 s left; ON cannot extend a run"
+  ]);
+  t.pump.command("{\"state\":\"ON\",\"seconds\":10}", false);
+  assert.deepEqual(t.log.take(), ["ON command"], "reported again so the shorter run gets published");
+  assert.deepEqual(attrs(t.pump), { reason: "command", run_seconds: 30, left_seconds: 10, changes: 1, refused: 2, last_refused: "ON refused: already ON with 30 s left; ON cannot extend a run" });
+  t.clock.tick(9999);
+  assert.equal(t.pump.on, true);
+  t.clock.tick(1);
+  assert.deepEqual(t.log.take(), ["OFF timeout"]);
+});
+
+test("minimum off time: ON refused with the seconds left, then accepted", () => {
+  const t = setup({ minOffSeconds: 30 });
+  t.pump.command("ON", false);
+  t.clock.tick(5000);
+  t.pump.command("OFF", false);
+  t.clock.tick(10000);
+  t.pump.command("ON", false);
+  t.clock.tick(19001);
+  t.pump.command("ON", false);
+  t.clock.tick(999);
+  t.pump.command("ON", false);
+  assert.deepEqual(t.log.take(), [
+    "ON command",
+    "OFF command",
+    "refused: ON refused: minimum off time, 20 s left",
+    "refused: ON refused: minimum off time, 1 s left",
+    "ON command"
+  ]);
+});
+
+test("minimum off time also follows an automatic OFF", () => {
+  const t = setup({ minOffSeconds: 30, maxRunSeconds: 5 });
+  t.pump.command("ON", false);
+  t.clock.tick(5000);
+  t.pump.command("ON", false);
+  assert.deepEqual(t.log.take(), ["ON command", "OFF timeout", "refused: ON refused: minimum off time, 30 s left"]);
+});
+
+test("OFF is always obeyed, OFF while OFF changes nothing", () => {
+  const t = setup({ minOffSeconds: 30 });
+  t.pump.command("OFF", false);
+  t.pump.command("ON", false);
+  t.pump.command("off", false);
+  t.pump.command("OFF", false);
+  t.pump.command("{\"state\":\"OFF\"}", false);
+  assert.deepEqual(t.log.take(), ["ON command", "OFF command"]);
+  assert.equal(attrs(t.pump).changes, 2);
+});
+
+test("interlock active at boot: reported, ON refused naming it, and not remembered", () => {
+  const t = setup({ interlocks: [TANK, PEOPLE] }, [1, 1]);
+  t.pump.command("ON", false);
+  assert.deepEqual(t.log.take(), ["refused: ON refused: interlock \"tank_full\" is active"]);
+  t.inputs[0].set(0);
+  assert.deepEqual(t.log.take(), []);
+  t.clock.tick(DEBOUNCE_MS - 1);
+  t.pump.command("ON", false);
+  assert.deepEqual(t.log.take(), ["refused: ON refused: interlock \"tank_full\" is active"], "still active until the release is debounced");
+  t.clock.tick(1);
+  assert.deepEqual(t.log.take(), ["interlock tank_full clear"]);
+  t.clock.tick(60000);
+  assert.equal(t.pump.on, false, "the ON sent during the interlock was not remembered");
+  t.pump.command("ON", false);
+  assert.deepEqual(t.log.take(), ["ON command"]);
+});
+
+test("interlock edge while running: OFF at once, state reported after the debounce", () => {
+  const t = setup({ interlocks: [TANK, PEOPLE] });
+  t.pump.command("ON", false);
+  t.clock.tick(2000);
+  t.inputs[1].set(0); // people present (active low)
+  assert.equal(t.pump.on, false);
+  assert.equal(t.relay.level, 0);
+  assert.deepEqual(t.log.take(), ["ON command", "OFF interlock:people"]);
+  t.clock.tick(DEBOUNCE_MS);
+  assert.deepEqual(t.log.take(), ["interlock people active"]);
+  t.pump.command("ON", false);
+  t.pump.command("OFF", false);
+  assert.deepEqual(t.log.take(), ["refused: ON refused: interlock \"people\" is active"]);
+  assert.equal(attrs(t.pump).reason, "interlock:people");
+});
+
+test("interlock: a bouncing input is reported once, when it settles", () => {
+  const t = setup({ interlocks: [TANK] });
+  for (let i = 0; i < 5; i++) {
+    t.inputs[0].set(1);
+    t.clock.tick(10);
+    t.inputs[0].set(0);
+    t.clock.tick(10);
+  }
+  t.inputs[0].set(1);
+  t.clock.tick(DEBOUNCE_MS - 1);
+  assert.deepEqual(t.log.take(), []);
+  t.clock.tick(1);
+  assert.deepEqual(t.log.take(), ["interlock tank_full active"]);
+  t.inputs[0].set(0);
+  t.clock.tick(10);
+  t.inputs[0].set(1);
+  t.clock.tick(100);
+  assert.deepEqual(t.log.take(), [], "a glitch to clear and back is not reported");
+});
+
+test("interlock: a glitch to active stops the pump even if it is never reported", () => {
+  const t = setup({ interlocks: [TANK] });
+  t.pump.command("ON", false);
+  t.inputs[0].set(1);
+  t.clock.tick(5);
+  t.inputs[0].set(0);
+  t.clock.tick(100);
+  assert.deepEqual(t.log.take(), ["ON command", "OFF interlock:tank_full"]);
+});
+
+test("interlock: ON refused while the input reads active even before an edge is seen", () => {
+  const t = setup({ interlocks: [TANK] });
+  t.inputs[0].level = 1; // no watch callback
+  t.pump.command("ON", false);
+  assert.deepEqual(t.log.take(), ["refused: ON refused: interlock \"tank_full\" is active"]);
+});
+
+test("link: ON refused before linkUp and while down", () => {
+  const t = setup({ minOffSeconds: 0 }, undefined, true);
+  t.clock.tick(0);
+  t.log.take();
+  t.pump.command("ON", false);
+  t.pump.linkUp();
+  t.pump.linkDown();
+  t.pump.command("ON", false);
+  assert.deepEqual(t.log.take(), ["refused: ON refused: the broker link is down", "refused: ON refused: the broker link is down"]);
+});
+
+test("link lost for linkLostOffSeconds: OFF", () => {
+  const t = setup({ linkLostOffSeconds: 5 });
+  t.pump.command("ON", false);
+  t.clock.tick(1000);
+  t.pump.linkDown();
+  t.clock.tick(4999);
+  assert.equal(t.pump.on, true);
+  t.pump.linkDown(); // repeated: the countdown keeps its start
+  t.clock.tick(1);
+  assert.equal(t.pump.on, false);
+  assert.deepEqual(t.log.take(), ["ON command", "OFF link-lost"]);
+  assert.equal(attrs(t.pump).reason, "link-lost");
+});
+
+test("link back before linkLostOffSeconds: the run goes on to its own end", () => {
+  const t = setup({ linkLostOffSeconds: 5, maxRunSeconds: 60 });
+  t.pump.command("ON", false);
+  t.pump.linkDown();
+  t.clock.tick(4000);
+  t.pump.linkUp();
+  t.clock.tick(10000);
+  assert.equal(t.pump.on, true);
+  t.clock.tick(46000);
+  assert.deepEqual(t.log.take(), ["ON command", "OFF timeout"]);
+});
+
+test("link lost with linkLostOffSeconds 0: OFF immediately", () => {
+  const t = setup({ linkLostOffSeconds: 0 });
+  t.pump.command("ON", false);
+  t.pump.linkDown();
+  assert.equal(t.pump.on, false);
+  assert.deepEqual(t.log.take(), ["ON command", "OFF link-lost"]);
+});
+
+test("duty cycle: run cut to the budget, then refused until the window slides", () => {
+  // 30 s per 2 min, max run 60 s, min off 10 s.
+  const t = setup({ maxRunSeconds: 60, dutyCycle: { maxRunSeconds: 30, windowMinutes: 2 } });
+  t.pump.command("ON", false); // t0
+  assert.equal(attrs(t.pump).left_seconds, 30);
+  t.clock.tick(29999);
+  assert.equal(t.pump.on, true);
+  t.clock.tick(1);
+  assert.deepEqual(t.log.take(), ["ON command", "OFF duty-cycle"]);
+  t.clock.tick(10000); // t0+40 s: min off over, but 30 s used
+  t.pump.command("ON", false);
+  assert.deepEqual(t.log.take(), ["refused: ON refused: duty cycle, ran 30 s of 30 s allowed per 2 min"]);
+  t.clock.tick(90000); // t0+130 s: the window (10 s .. 130 s] holds 20 s of the run
+  t.pump.command("ON", false);
+  assert.equal(attrs(t.pump).left_seconds, 10);
+  t.clock.tick(10000);
+  assert.deepEqual(t.log.take(), ["ON command", "OFF duty-cycle"]);
+  assert.equal(attrs(t.pump).reason, "duty-cycle");
+});
+
+test("duty cycle: a command shorter than the budget ends as a timeout", () => {
+  const t = setup({ dutyCycle: { maxRunSeconds: 30, windowMinutes: 2 } });
+  t.pump.command("{\"state\":\"ON\",\"seconds\":20}", false);
+  t.clock.tick(20000);
+  t.clock.tick(10000);
+  t.pump.command("ON", false); // 10 s left in the budget
+  t.clock.tick(10000);
+  t.clock.tick(10000);
+  t.pump.command("ON", false); // budget gone
+  assert.deepEqual(t.log.take(), ["ON command", "OFF timeout", "ON command", "OFF duty-cycle", "refused: ON refused: duty cycle, ran 30 s of 30 s allowed per 2 min"]);
+});
+
+test("duty cycle: less than a second of budget refuses rather than clicking the relay", () => {
+  const t = setup({ minOffSeconds: 0, dutyCycle: { maxRunSeconds: 10, windowMinutes: 1 } });
+  t.pump.command("{\"state\":\"ON\",\"seconds\":9.5}", false);
+  t.clock.tick(9500);
+  t.pump.command("ON", false);
+  assert.deepEqual(t.log.take(), ["ON command", "OFF timeout", "refused: ON refused: duty cycle, ran 10 s of 10 s allowed per 1 min"]);
+});
+
+test("duty window: more runs than slots are merged, over-counting only", () => {
+  const w = new DutyWindow(60000);
+  for (let i = 0; i < DUTY_SLOTS; i++) w.add(i * 2000, i * 2000 + 1000);
+  assert.equal(w.usedMs(16000), DUTY_SLOTS * 1000);
+  w.add(16000, 17000); // merges [0,1000) and [2000,3000) into [0,3000)
+  assert.equal(w.usedMs(17000), (DUTY_SLOTS + 1) * 1000 + 1000);
+  assert.equal(w.usedMs(61000), (DUTY_SLOTS + 1) * 1000 + 1000 - 1000, "window (1 s, 61 s] clips the merged run");
+  w.add(200000, 201000); // everything older is out of the window and dropped
+  assert.equal(w.usedMs(201000), 1000);
+});
+
+test("stale dependency: ON refused until a fresh reading, OFF when readings stop", () => {
+  const t = setup({ maxRunSeconds: 300, requires: { sensor: "air", maxAgeSeconds: 20 } });
+  t.pump.command("ON", false);
+  t.pump.sensorOk("water");
+  t.pump.command("ON", false);
+  t.pump.sensorOk("air");
+  t.pump.command("ON", false);
+  for (let i = 0; i < 10; i++) {
+    t.clock.tick(15000);
+    t.pump.sensorOk("air");
+  }
+  assert.equal(t.pump.on, true);
+  t.clock.tick(19999);
+  assert.equal(t.pump.on, true);
+  t.clock.tick(1);
+  assert.equal(t.pump.on, false);
+  t.clock.tick(20000);
+  t.pump.command("ON", false);
+  assert.deepEqual(t.log.take(), [
+    "refused: ON refused: sensor \"air\" has given no valid reading yet (limit 20 s)",
+    "refused: ON refused: sensor \"air\" has given no valid reading yet (limit 20 s)",
+    "ON command",
+    "OFF stale:air",
+    "refused: ON refused: sensor \"air\" has given no valid reading for 40 s (limit 20 s)"
+  ]);
+});
+
+test("stale dependency: readings do not arm timers", () => {
+  const t = setup({ requires: { sensor: "air", maxAgeSeconds: 20 } });
+  t.pump.sensorOk("air");
+  t.pump.command("ON", false);
+  const before = t.clock.pending();
+  for (let i = 0; i < 100; i++) t.pump.sensorOk("air");
+  assert.equal(t.clock.pending(), before);
+  assert.equal(before, 1, "one timer serves every deadline");
+});
+
+test("counters and attributes JSON", () => {
+  const t = setup({ maxRunSeconds: 60, minOffSeconds: 0 });
+  t.pump.command("ON", false);
+  t.clock.tick(12345);
+  t.pump.command("bogus\"quote", false);
+  assert.deepEqual(attrs(t.pump), {
+    reason: "command",
+    run_seconds: 12,
+    left_seconds: 48,
+    changes: 1,
+    refused: 1,
+    last_refused: "expected ON, OFF or {\"state\":\"ON\",\"seconds\":N}, got \"bogus\\\"quote\""
+  });
+  t.clock.tick(47655);
+  t.pump.command("ON", true);
+  assert.deepEqual(attrs(t.pump), { reason: "timeout", run_seconds: 0, left_seconds: 0, changes: 2, refused: 2, last_refused: "retained message on pump/set ignored: a stored command never drives the pump" });
+  assert.match(t.pump.attributes(), /^\{"reason":"timeout","run_seconds":0,"left_seconds":0,"changes":2,"refused":2,"last_refused":"[^"]*"\}$/);
+});
+
+test("allOff: OFF now with the given reason; rewrites the OFF level when already off", () => {
+  const t = setup({ activeLow: true });
+  t.pump.command("ON", false);
+  t.pump.allOff("watchdog");
+  assert.equal(t.relay.level, 1);
+  t.relay.level = 0; // a glitch on the pin
+  t.pump.allOff("watchdog");
+  assert.equal(t.relay.level, 1);
+  assert.deepEqual(t.log.take(), ["ON command", "OFF watchdog"]);
+  assert.equal(attrs(t.pump).reason, "watchdog");
+});
+
+test("close: relay OFF, no timers, no watches, commands ignored", () => {
+  const t = setup({ interlocks: [TANK] });
+  t.pump.command("ON", false);
+  t.pump.linkDown();
+  t.inputs[0].set(1);
+  t.inputs[0].set(0);
+  t.log.take();
+  t.pump.command("ON", false); // refused: link down (not recorded below)
+  t.pump.close();
+  t.pump.close();
+  assert.equal(t.relay.level, 0);
+  assert.equal(t.clock.pending(), 0);
+  t.inputs[0].set(1);
+  t.pump.command("ON", false);
+  t.pump.linkUp();
+  t.pump.command("ON", false);
+  t.clock.tick(100000);
+  assert.deepEqual(t.log.take(), ["refused: ON refused: the broker link is down"]);
+  assert.equal(t.pump.on, false);
+  assert.equal(t.clock.staleClears, 0);
+});
+
+test("constructor refuses a pin list that does not match the config, with the relay already OFF", () => {
+  const relay = new FakeRelay();
+  assert.throws(() => new Pump(config({ interlocks: [TANK], activeLow: true }), relay, [], new FakeClock(), new Log(relay, true)), /0 interlock pins for 1 configured/);
+  assert.deepEqual(relay.writes, [1]);
+});
