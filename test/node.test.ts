@@ -1,0 +1,282 @@
+/*
+ * The node (firmware/node/node.ts + publisher.ts) against a fake MQTT client, fake pump and scripted
+ * sensors, on a fake clock: presence, readings through the filters, errors once per change of state,
+ * pump topics and commands, republish on reconnect, graceful shutdown.
+ * Run: node --import tsx --test test/node.test.ts
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { NodeApp, R_SHUTDOWN } from "../firmware/node/node.ts";
+import { Publisher, formatNumber } from "../firmware/node/publisher.ts";
+import { GAP_MS } from "../firmware/node/discovery.ts";
+import { FakeClock } from "./helpers/fake-clock.ts";
+import { FakeClient, FakeStorage, FakePump, ScriptedSensor, sampleRaw, config } from "./helpers/node-fakes.ts";
+import type { Sample } from "../firmware/types.ts";
+
+const GOOD: Sample = { temperature: 21.46, humidity: 40.04, pressure: 101325 };
+
+function setup(raw = sampleRaw(), fallback: Sample | Error = GOOD) {
+  var clock = new FakeClock();
+  var cfg = config(raw);
+  var lines: string[] = [];
+  var node = new NodeApp(cfg, clock, new FakeStorage(), () => 0, "NodeMCU v1 (ESP8266)", (l) => lines.push(l));
+  var pump = cfg.pump ? new FakePump() : null;
+  if (pump) node.setPump(pump);
+  var client = new FakeClient(clock);
+  node.attach(client);
+  var sensors: ScriptedSensor[] = [];
+  for (var i = 0; i < cfg.sensors.length; i++) {
+    var s = new ScriptedSensor(clock, fallback);
+    sensors.push(s);
+    node.addSensor(((x) => () => x)(s), 1000);
+  }
+  return { clock, cfg, node, pump, client, sensors, lines };
+}
+
+function payloads(client: FakeClient, topic: string): string[] {
+  return client.published.filter((p) => p.topic === topic).map((p) => p.payload);
+}
+
+test("topic strings of the sample config", () => {
+  var pub = new Publisher(config(sampleRaw()));
+  assert.equal(pub.statusTopic, "home/node1/status");
+  assert.equal(pub.errorTopic, "home/node1/error");
+  assert.equal(pub.pumpTopic, "home/node1/pump");
+  assert.equal(pub.pumpSetTopic, "home/node1/pump/set");
+  assert.equal(pub.pumpAttributesTopic, "home/node1/pump/attributes");
+  assert.equal(pub.haStatusTopic, "homeassistant/status");
+  assert.deepEqual(pub.interlockTopics, ["home/node1/interlock/tank_full", "home/node1/interlock/people_present"]);
+  assert.deepEqual(pub.readingTopics, ["home/node1/temperature", "home/node1/humidity", "home/node1/pressure"]);
+});
+
+test("several sensors get their own topic level; a custom prefix is used everywhere", () => {
+  var raw = sampleRaw();
+  raw.device.prefix = "garden/nodes";
+  raw.sensors = [
+    { type: "bmp280", name: "attic", address: 118 },
+    { type: "dht22", name: "cellar", pin: "D1" }
+  ];
+  var pub = new Publisher(config(raw));
+  assert.deepEqual(pub.readingTopics, ["garden/nodes/node1/attic/temperature", "", "garden/nodes/node1/attic/pressure", "garden/nodes/node1/cellar/temperature", "garden/nodes/node1/cellar/humidity", ""]);
+  assert.equal(pub.statusTopic, "garden/nodes/node1/status");
+});
+
+test("formatNumber: fixed decimals, never -0", () => {
+  assert.equal(formatNumber(21.5, 1), "21.5");
+  assert.equal(formatNumber(21, 2), "21.00");
+  assert.equal(formatNumber(-0.04, 1), "0.0");
+  assert.equal(formatNumber(-0, 0), "0");
+  assert.equal(formatNumber(-3.25, 1), "-3.3");
+  assert.equal(formatNumber(1013.25, 0), "1013");
+});
+
+test("attach subscribes pump/set and homeassistant/status (QoS 1)", () => {
+  var { client } = setup();
+  assert.deepEqual(client.subscribed, [{ topic: "home/node1/pump/set", qos: 1 }, { topic: "homeassistant/status", qos: 1 }]);
+  var raw = sampleRaw();
+  raw.pump = undefined;
+  raw.homeassistant.discovery = false;
+  assert.deepEqual(setup(raw).client.subscribed, []);
+});
+
+test("connect: online retained QoS 1 first, then pump state, attributes and interlocks, then discovery", () => {
+  var { client, node, pump } = setup();
+  node.onChange(false, "boot");
+  node.onInterlock("tank_full", true);
+  node.onInterlock("people_present", false);
+  assert.equal(client.published.length, 0, "nothing is published while offline");
+  client.up();
+  var first = client.published[0];
+  assert.deepEqual([first.topic, first.payload, first.qos, first.retain], ["home/node1/status", "online", 1, true]);
+  assert.deepEqual(client.published.slice(1, 5).map((p) => [p.topic, p.payload, p.retain]), [
+    ["home/node1/pump", "OFF", true],
+    ["home/node1/pump/attributes", '{"reason":"boot"}', true],
+    ["home/node1/interlock/tank_full", "ON", true],
+    ["home/node1/interlock/people_present", "OFF", true]
+  ]);
+  assert.equal(client.published[5].topic, "homeassistant/sensor/node1_temperature/config");
+  assert.deepEqual(pump!.calls, ["linkUp"]);
+});
+
+test("link lost: pump.linkDown, discovery stops; reconnect republishes everything", () => {
+  var { client, node, pump, clock } = setup();
+  node.onChange(false, "boot");
+  client.up();
+  clock.tick(GAP_MS);
+  client.down("keepalive timeout");
+  assert.deepEqual(pump!.calls, ["linkUp", "linkDown"]);
+  var before = client.published.length;
+  clock.tick(GAP_MS * 20);
+  assert.equal(client.published.length, before, "no discovery while down");
+  client.clear();
+  client.up();
+  assert.deepEqual(client.topics().slice(0, 3), ["home/node1/status", "home/node1/pump", "home/node1/pump/attributes"]);
+});
+
+test("pump events publish state (retained) and attributes; refusals go to the error topic", () => {
+  var { client, node } = setup();
+  client.up();
+  client.clear();
+  node.onChange(true, "command");
+  assert.deepEqual(client.published.map((p) => [p.topic, p.payload, p.qos, p.retain]), [
+    ["home/node1/pump", "ON", 1, true],
+    ["home/node1/pump/attributes", '{"reason":"boot"}', 1, true]
+  ]);
+  client.clear();
+  node.onRefused('interlock "tank_full" is active');
+  var e = client.published[0];
+  assert.equal(e.topic, "home/node1/error");
+  assert.equal(e.retain, false);
+  assert.deepEqual(JSON.parse(e.payload), { source: "pump", message: 'interlock "tank_full" is active' });
+  client.clear();
+  node.onInterlock("people_present", true);
+  assert.deepEqual(client.published.map((p) => [p.topic, p.payload, p.retain]), [["home/node1/interlock/people_present", "ON", true]]);
+});
+
+test("pump/set messages reach pump.command with their retained flag; other topics do not", () => {
+  var { client, pump } = setup();
+  client.up();
+  client.onMessage("home/node1/pump/set", '{"state":"ON","seconds":120}', false, 1, false);
+  client.onMessage("home/node1/pump/set", "ON", true, 1, false);
+  client.onMessage("home/node1/pump/sett", "ON", false, 1, false);
+  assert.deepEqual(pump!.calls.filter((c) => c.startsWith("command")), ['command {"state":"ON","seconds":120} false', "command ON true"]);
+});
+
+test("homeassistant/status online starts a discovery round after the random delay", () => {
+  var { client, clock } = setup();
+  client.up();
+  clock.tick(GAP_MS * 20);
+  client.clear();
+  client.onMessage("homeassistant/status", "online", false, 1, false);
+  clock.tick(999);
+  assert.equal(client.published.filter((p) => p.topic.startsWith("homeassistant/")).length, 0);
+  clock.tick(1 + GAP_MS * 20);
+  assert.equal(client.published.filter((p) => p.topic.startsWith("homeassistant/")).length, 6);
+});
+
+test("readings: filtered, rounded, in hPa, retained, at the sensor's interval; pump.sensorOk on each good read", () => {
+  var { client, sensors, clock, pump } = setup();
+  client.up();
+  clock.tick(1000 + 10);
+  assert.deepEqual(client.published.filter((p) => p.topic.startsWith("home/")).slice(-3).map((p) => [p.topic, p.payload, p.retain]), [
+    ["home/node1/temperature", "21.5", true],
+    ["home/node1/humidity", "40.0", true],
+    ["home/node1/pressure", "1013.3", true]
+  ]);
+  assert.equal(sensors[0].samples, 1);
+  clock.tick(30000);
+  assert.equal(sensors[0].samples, 2, "next read one interval later");
+  assert.ok(pump!.calls.filter((c) => c === "sensorOk bme280").length === 2);
+});
+
+test("a failed read publishes no reading and one error per change of state; other sensors go on", () => {
+  var raw = sampleRaw();
+  raw.sensors = [
+    { type: "bme280", name: "a", address: 118, intervalSeconds: 10, delta: { temperature: 0, humidity: 0, pressure: 0 } },
+    { type: "bme280", name: "b", address: 119, intervalSeconds: 10 }
+  ];
+  var { client, sensors, clock, lines } = setup(raw);
+  var timeout = new Error("BME280 at 0x76: no answer");
+  sensors[0].results = [timeout, timeout, timeout, new Error("BME280 at 0x76: chip id 0x00, expected 0x60"), GOOD, timeout];
+  client.up();
+  clock.tick(1000 + 10);
+  clock.tick(10000 * 5);
+  var errors = payloads(client, "home/node1/error").map((p) => JSON.parse(p));
+  assert.deepEqual(errors, [
+    { source: "a", message: "BME280 at 0x76: no answer" },
+    { source: "a", message: "BME280 at 0x76: chip id 0x00, expected 0x60" },
+    { source: "a", message: "BME280 at 0x76: no answer" }
+  ]);
+  for (var p of client.published) if (p.topic === "home/node1/error") assert.equal(p.retain, false);
+  assert.deepEqual(payloads(client, "home/node1/a/temperature"), ["21.5"], "only the one good read");
+  assert.equal(payloads(client, "home/node1/b/temperature").length, 6, "sensor b went on (delta 0: every reading)");
+  assert.equal(sensors[1].samples, 6);
+  assert.ok(lines.includes("sensor a: ok again"));
+});
+
+test("an error while offline is published once the link is up", () => {
+  var { client, sensors, clock } = setup();
+  sensors[0].results = [new Error("no answer")];
+  clock.tick(1010);
+  assert.equal(client.published.length, 0);
+  client.up();
+  assert.deepEqual(JSON.parse(client.last("home/node1/error")!.payload), { source: "bme280", message: "no answer" });
+  client.clear();
+  client.down();
+  client.up();
+  assert.equal(client.last("home/node1/error"), undefined, "sent once only");
+});
+
+test("a sensor whose constructor throws is built again at each interval", () => {
+  var clock = new FakeClock();
+  var cfg = config(sampleRaw());
+  var node = new NodeApp(cfg, clock, new FakeStorage(), () => 0, "m", () => {});
+  var client = new FakeClient(clock);
+  node.attach(client);
+  client.up();
+  clock.tick(GAP_MS * 20);
+  client.clear();
+  var tries = 0;
+  var sensor = new ScriptedSensor(clock, GOOD);
+  node.addSensor(() => {
+    if (++tries < 3) throw new Error("BME280 at 0x76: chip id 0xff, expected 0x60");
+    return sensor;
+  }, 0);
+  clock.tick(10 + 30000 * 2);
+  assert.equal(tries, 3);
+  assert.equal(payloads(client, "home/node1/error").length, 1);
+  assert.deepEqual(payloads(client, "home/node1/temperature"), ["21.5"]);
+});
+
+test("readings are published again after a reconnect even without change (broker may have lost them)", () => {
+  var raw = sampleRaw();
+  raw.sensors[0].delta = { temperature: 5, humidity: 5, pressure: 5 };
+  raw.sensors[0].heartbeatSeconds = 0;
+  var { client, clock } = setup(raw);
+  client.up();
+  clock.tick(1010);
+  assert.equal(payloads(client, "home/node1/temperature").length, 1);
+  clock.tick(30000);
+  assert.equal(payloads(client, "home/node1/temperature").length, 1, "no change: not republished");
+  client.down();
+  client.up();
+  clock.tick(30000);
+  assert.equal(payloads(client, "home/node1/temperature").length, 2);
+});
+
+test("shutdown: pump off, retained offline, graceful end; timers stopped", () => {
+  var { client, node, pump, clock, sensors } = setup();
+  client.up();
+  clock.tick(GAP_MS * 20);
+  client.clear();
+  node.shutdown();
+  assert.ok(pump!.calls.includes("allOff " + R_SHUTDOWN));
+  var off = client.last("home/node1/status")!;
+  assert.deepEqual([off.payload, off.qos, off.retain], ["offline", 1, true]);
+  assert.equal(client.ended, 1);
+  var n = sensors[0].samples;
+  clock.tick(120000);
+  assert.equal(sensors[0].samples, n);
+  assert.equal(sensors[0].closed, 1, "the driver is closed");
+});
+
+test("log lines never carry credentials", () => {
+  var { client, lines } = setup();
+  client.up();
+  client.down("connection refused: not authorized");
+  client.onError("connection refused: not authorized");
+  for (var l of lines) assert.ok(!/secret/.test(l), l);
+  assert.ok(lines.includes("mqtt: connected"));
+});
+
+test("a read still running at the next interval is not started twice", () => {
+  var clock = new FakeClock();
+  var node = new NodeApp(config(sampleRaw()), clock, new FakeStorage(), () => 0, "m", () => {});
+  var pending: ((e: Error | null, s?: Sample) => void)[] = [];
+  node.addSensor(() => ({ sample: (cb) => { pending.push(cb); }, close: () => {} }), 0);
+  clock.tick(30000 * 3);
+  assert.equal(pending.length, 1, "driver contract: one sample at a time");
+  pending[0](null, GOOD);
+  clock.tick(30000);
+  assert.equal(pending.length, 2);
+});
