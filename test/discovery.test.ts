@@ -9,7 +9,7 @@ import { Discovery, DISCOVERY_FILE, GAP_MS, RETRY_MS, RESEND_MIN_MS } from "../f
 import { Publisher } from "../firmware/node/publisher.ts";
 import { VERSION, SUPPORT_URL } from "../firmware/constants.ts";
 import { FakeClock } from "./helpers/fake-clock.ts";
-import { FakeClient, FakeStorage, sampleRaw, config } from "./helpers/node-fakes.ts";
+import { FakeClient, FakeStorage, sampleRaw, config, haExpand } from "./helpers/node-fakes.ts";
 
 const MODEL = "NodeMCU v1 (ESP8266)";
 
@@ -23,10 +23,19 @@ function setup(raw: any, storage = new FakeStorage(), random = () => 0) {
   return { clock, cfg, pub, client, d, storage };
 }
 
+/* What every config ends with, abbreviated as sent. */
 const TAIL =
-  ',"availability_topic":"home/node1/status","payload_available":"online","payload_not_available":"offline",' +
-  '"device":{"identifiers":["node1"],"name":"Garden tank","model":"NodeMCU v1 (ESP8266)","sw_version":"' + VERSION + '","manufacturer":"pumpnode"},' +
-  '"origin":{"name":"pumpnode","sw_version":"' + VERSION + '","support_url":"' + SUPPORT_URL + '"}';
+  ',"avty_t":"~/status","pl_avail":"online","pl_not_avail":"offline",' +
+  '"dev":{"ids":["node1"],"name":"Garden tank","mdl":"NodeMCU v1 (ESP8266)","sw":"' + VERSION + '","mf":"pumpnode"},' +
+  '"o":{"name":"pumpnode","sw":"' + VERSION + '","url":"' + SUPPORT_URL + '"}';
+/* The same blocks as Home Assistant reads them. */
+const COMMON = {
+  availability_topic: "home/node1/status",
+  payload_available: "online",
+  payload_not_available: "offline",
+  device: { identifiers: ["node1"], name: "Garden tank", model: "NodeMCU v1 (ESP8266)", sw_version: VERSION, manufacturer: "pumpnode" },
+  origin: { name: "pumpnode", sw_version: VERSION, support_url: SUPPORT_URL }
+};
 
 test("topics of the sample node: three sensors, the pump switch, two interlocks", () => {
   var { d } = setup(sampleRaw());
@@ -44,23 +53,35 @@ test("exact temperature config, with the degree sign as UTF-8 bytes and expire_a
   var { d } = setup(sampleRaw());
   assert.equal(
     d.payload(0),
-    '{"unique_id":"node1_temperature","default_entity_id":"sensor.node1_temperature","name":"Temperature",' +
-      '"state_topic":"home/node1/temperature","device_class":"temperature","unit_of_measurement":"\xC2\xB0C",' +
-      '"state_class":"measurement","suggested_display_precision":1,"expire_after":900' + TAIL + "}"
+    '{"~":"home/node1","uniq_id":"node1_temperature","def_ent_id":"sensor.node1_temperature","name":"Temperature",' +
+      '"stat_t":"~/temperature","dev_cla":"temperature","unit_of_meas":"\xC2\xB0C",' +
+      '"stat_cla":"measurement","sug_dsp_prc":1,"exp_aft":900' + TAIL + "}"
   );
   // On the wire (one byte per char) this is UTF-8 "°C": what Home Assistant compares with.
   var bytes = Buffer.from(d.payload(0), "latin1");
   assert.ok(bytes.includes(Buffer.from([0xc2, 0xb0, 0x43])));
-  assert.equal(JSON.parse(bytes.toString("utf8")).unit_of_measurement, "°C");
+  assert.deepEqual(haExpand(bytes.toString("utf8")), {
+    unique_id: "node1_temperature",
+    default_entity_id: "sensor.node1_temperature",
+    name: "Temperature",
+    state_topic: "home/node1/temperature",
+    device_class: "temperature",
+    unit_of_measurement: "°C",
+    state_class: "measurement",
+    suggested_display_precision: 1,
+    expire_after: 900,
+    ...COMMON
+  });
+  assert.ok(bytes.length < 520, "one config stays small on the ESP8266: " + bytes.length + " bytes");
 });
 
 test("humidity and pressure configs: units %, hPa; device classes", () => {
   var { d } = setup(sampleRaw());
-  var h = JSON.parse(d.payload(1));
+  var h = haExpand(d.payload(1));
   assert.equal(h.device_class, "humidity");
   assert.equal(h.unit_of_measurement, "%");
   assert.equal(h.state_topic, "home/node1/humidity");
-  var p = JSON.parse(d.payload(2));
+  var p = haExpand(d.payload(2));
   assert.equal(p.device_class, "atmospheric_pressure");
   assert.equal(p.unit_of_measurement, "hPa");
   assert.equal(p.state_class, "measurement");
@@ -71,20 +92,31 @@ test("exact pump switch config", () => {
   var { d } = setup(sampleRaw());
   assert.equal(
     d.payload(3),
-    '{"unique_id":"node1_pump","default_entity_id":"switch.node1_pump","name":"Pump","icon":"mdi:water-pump",' +
-      '"command_topic":"home/node1/pump/set","state_topic":"home/node1/pump","payload_on":"ON","payload_off":"OFF",' +
-      '"json_attributes_topic":"home/node1/pump/attributes"' + TAIL + "}"
+    '{"~":"home/node1","uniq_id":"node1_pump","def_ent_id":"switch.node1_pump","name":"Pump","ic":"mdi:water-pump",' +
+      '"cmd_t":"~/pump/set","stat_t":"~/pump","pl_on":"ON","pl_off":"OFF","json_attr_t":"~/pump/attributes"' + TAIL + "}"
   );
+  assert.deepEqual(haExpand(d.payload(3)), {
+    unique_id: "node1_pump",
+    default_entity_id: "switch.node1_pump",
+    name: "Pump",
+    icon: "mdi:water-pump",
+    command_topic: "home/node1/pump/set",
+    state_topic: "home/node1/pump",
+    payload_on: "ON",
+    payload_off: "OFF",
+    json_attributes_topic: "home/node1/pump/attributes",
+    ...COMMON
+  });
 });
 
 test("exact interlock binary_sensor config", () => {
   var { d } = setup(sampleRaw());
   assert.equal(
     d.payload(4),
-    '{"unique_id":"node1_tank_full","default_entity_id":"binary_sensor.node1_tank_full","name":"Interlock tank_full",' +
-      '"state_topic":"home/node1/interlock/tank_full","payload_on":"ON","payload_off":"OFF"' + TAIL + "}"
+    '{"~":"home/node1","uniq_id":"node1_tank_full","def_ent_id":"binary_sensor.node1_tank_full","name":"Interlock tank_full",' +
+      '"stat_t":"~/interlock/tank_full","pl_on":"ON","pl_off":"OFF"' + TAIL + "}"
   );
-  assert.equal(JSON.parse(d.payload(5)).state_topic, "home/node1/interlock/people_present");
+  assert.equal(haExpand(d.payload(5)).state_topic, "home/node1/interlock/people_present");
 });
 
 test("several sensors: <id>_<sensor>_<quantity>, per-sensor state topics; BMP280 has no humidity, DHT22 no pressure", () => {
@@ -101,11 +133,11 @@ test("several sensors: <id>_<sensor>_<quantity>, per-sensor state topics; BMP280
     "homeassistant/sensor/node1_cellar_temperature/config",
     "homeassistant/sensor/node1_cellar_humidity/config"
   ]);
-  var a = JSON.parse(d.payload(0));
+  var a = haExpand(d.payload(0));
   assert.equal(a.state_topic, "home/node1/attic/temperature");
   assert.equal(a.name, "attic temperature");
   assert.equal("expire_after" in a, false, "no heartbeat: no expiry (an unchanged value is not republished)");
-  var c = JSON.parse(d.payload(3));
+  var c = haExpand(d.payload(3));
   assert.equal(c.state_topic, "home/node1/cellar/humidity");
   assert.equal(c.expire_after, 90, "3 x max(interval 30, heartbeat 10)");
 });
@@ -114,7 +146,7 @@ test("default_entity_id is a valid entity id even when the device id has capital
   var raw = sampleRaw();
   raw.device.id = "Node-1";
   var { d } = setup(raw);
-  var p = JSON.parse(d.payload(0));
+  var p = haExpand(d.payload(0));
   assert.equal(p.unique_id, "Node-1_temperature");
   assert.equal(p.default_entity_id, "sensor.node_1_temperature");
   assert.equal(d.topic(0), "homeassistant/sensor/Node-1_temperature/config");
@@ -124,7 +156,7 @@ test("the device name is JSON-escaped", () => {
   var raw = sampleRaw();
   raw.device.name = 'Tank "north" \\ 2';
   var { d } = setup(raw);
-  assert.equal(JSON.parse(d.payload(3)).device.name, 'Tank "north" \\ 2');
+  assert.equal(haExpand(d.payload(3)).device.name, 'Tank "north" \\ 2');
 });
 
 test("one at a time: the next config is sent GAP_MS after the previous was accepted, retained QoS 1", () => {

@@ -7,8 +7,9 @@
  *   binary_sensor/<id>_<interlock>  each interlock input
  * Each carries unique_id, default_entity_id (HA 2025.10 replaced object_id by it), availability on the
  * node's status topic, the device block and the origin block; sensors add device_class, state_class,
- * unit and expire_after (3 x the longest of interval and heartbeat; none without a heartbeat, as a
- * value that does not move is then not republished).
+ * unit, suggested_display_precision and expire_after (3 x the longest of interval and heartbeat; none
+ * without a heartbeat, as a value that does not move is then not republished). Keys use Home
+ * Assistant's abbreviations (uniq_id, stat_t, dev, o, ...) and "~" for the node's base topic.
  *
  * Memory: the configs are sent one at a time. Entry i is described by a few numbers and its payload is
  * built only when it is its turn, after the previous publish was accepted and a short gap, so the
@@ -27,7 +28,7 @@
 import type { Clock } from "../types";
 import type { Config } from "../config";
 import { Publisher, QT, QH, hasQuantity, quantityName } from "./publisher";
-import { ONLINE, OFFLINE, ON, OFF, VERSION, PROJECT, SUPPORT_URL } from "../constants";
+import { ONLINE, OFFLINE, ON, OFF, VERSION, PROJECT, SUPPORT_URL, T_STATUS, T_PUMP, T_PUMP_SET, T_PUMP_ATTRIBUTES, T_INTERLOCK } from "../constants";
 
 /** Storage file with the list of config topics announced last time. */
 export const DISCOVERY_FILE = "ha.json";
@@ -135,31 +136,36 @@ export class Discovery {
     return this._cfg.homeassistant.prefix + "/" + component + "/" + this._objectId() + "/config";
   }
 
-  /** Config payload (JSON) of entry i, built in one concatenation. */
+  /**
+   * Config payload (JSON) of entry i, built in one concatenation. Keys are Home Assistant's documented
+   * abbreviations and topics start with "~" (the node's base topic), which halves the payload: the
+   * sensor config is about 0.45 KB instead of 0.8 KB.
+   */
   payload(i: number): string {
     this._select(i);
     var cfg = this._cfg;
     var pub = this._pub;
     var oid = this._objectId();
-    var head = "{\"unique_id\":\"" + oid + "\",\"default_entity_id\":\"";
+    var base = pub.base.substr(0, pub.base.length - 1);
+    var head = "{\"~\":\"" + base + "\",\"uniq_id\":\"" + oid + "\",\"def_ent_id\":\"";
     if (this._kind === K_SENSOR) {
       var sc = cfg.sensors[this._s];
       var q = this._q;
       var name = quantityName(q);
       var longest = sc.intervalSeconds > sc.heartbeatSeconds ? sc.intervalSeconds : sc.heartbeatSeconds;
       return head + "sensor." + slug(oid) + "\",\"name\":\"" + (cfg.sensors.length > 1 ? sc.name + " " + name : name.charAt(0).toUpperCase() + name.substr(1)) +
-        "\",\"state_topic\":\"" + pub.readingTopics[this._s * 3 + q] +
-        "\",\"device_class\":\"" + (q === QT ? "temperature\",\"unit_of_measurement\":\"\xC2\xB0C" : q === QH ? "humidity\",\"unit_of_measurement\":\"%" : "atmospheric_pressure\",\"unit_of_measurement\":\"hPa") +
-        "\",\"state_class\":\"measurement\",\"suggested_display_precision\":" + (q === QT ? sc.decimals.temperature : q === QH ? sc.decimals.humidity : sc.decimals.pressure) +
-        (sc.heartbeatSeconds > 0 ? ",\"expire_after\":" + Math.ceil(3 * longest) : "") + this._common() + "}";
+        "\",\"stat_t\":\"~" + pub.readingTopics[this._s * 3 + q].substr(base.length) +
+        "\",\"dev_cla\":\"" + (q === QT ? "temperature\",\"unit_of_meas\":\"\xC2\xB0C" : q === QH ? "humidity\",\"unit_of_meas\":\"%" : "atmospheric_pressure\",\"unit_of_meas\":\"hPa") +
+        "\",\"stat_cla\":\"measurement\",\"sug_dsp_prc\":" + (q === QT ? sc.decimals.temperature : q === QH ? sc.decimals.humidity : sc.decimals.pressure) +
+        (sc.heartbeatSeconds > 0 ? ",\"exp_aft\":" + Math.ceil(3 * longest) : "") + this._common() + "}";
     }
     if (this._kind === K_SWITCH) {
-      return head + "switch." + slug(oid) + "\",\"name\":\"Pump\",\"icon\":\"mdi:water-pump\",\"command_topic\":\"" + pub.pumpSetTopic + "\",\"state_topic\":\"" + pub.pumpTopic +
-        "\",\"payload_on\":\"" + ON + "\",\"payload_off\":\"" + OFF + "\",\"json_attributes_topic\":\"" + pub.pumpAttributesTopic + "\"" + this._common() + "}";
+      return head + "switch." + slug(oid) + "\",\"name\":\"Pump\",\"ic\":\"mdi:water-pump\",\"cmd_t\":\"~/" + T_PUMP_SET + "\",\"stat_t\":\"~/" + T_PUMP +
+        "\",\"pl_on\":\"" + ON + "\",\"pl_off\":\"" + OFF + "\",\"json_attr_t\":\"~/" + T_PUMP_ATTRIBUTES + "\"" + this._common() + "}";
     }
     var lock = cfg.pump!.interlocks[this._s].name;
-    return head + "binary_sensor." + slug(oid) + "\",\"name\":\"Interlock " + lock + "\",\"state_topic\":\"" + pub.interlockTopics[this._s] +
-      "\",\"payload_on\":\"" + ON + "\",\"payload_off\":\"" + OFF + "\"" + this._common() + "}";
+    return head + "binary_sensor." + slug(oid) + "\",\"name\":\"Interlock " + lock + "\",\"stat_t\":\"~/" + T_INTERLOCK + "/" + lock +
+      "\",\"pl_on\":\"" + ON + "\",\"pl_off\":\"" + OFF + "\"" + this._common() + "}";
   }
 
   /** Begin a round now (after every connect): removals first, then every config. */
@@ -257,9 +263,8 @@ export class Discovery {
   /* Availability, device and origin blocks, shared by every entity (",..." without the closing brace). */
   _common(): string {
     var cfg = this._cfg;
-    return ",\"availability_topic\":\"" + this._pub.statusTopic + "\",\"payload_available\":\"" + ONLINE + "\",\"payload_not_available\":\"" + OFFLINE +
-      "\",\"device\":{\"identifiers\":[\"" + cfg.device.id + "\"],\"name\":" + JSON.stringify(cfg.device.name) + ",\"model\":" + JSON.stringify(this._model) +
-      ",\"sw_version\":\"" + VERSION + "\",\"manufacturer\":\"" + PROJECT + "\"},\"origin\":{\"name\":\"" + PROJECT + "\",\"sw_version\":\"" + VERSION +
-      "\",\"support_url\":\"" + SUPPORT_URL + "\"}";
+    return ",\"avty_t\":\"~/" + T_STATUS + "\",\"pl_avail\":\"" + ONLINE + "\",\"pl_not_avail\":\"" + OFFLINE +
+      "\",\"dev\":{\"ids\":[\"" + cfg.device.id + "\"],\"name\":" + JSON.stringify(cfg.device.name) + ",\"mdl\":" + JSON.stringify(this._model) +
+      ",\"sw\":\"" + VERSION + "\",\"mf\":\"" + PROJECT + "\"},\"o\":{\"name\":\"" + PROJECT + "\",\"sw\":\"" + VERSION + "\",\"url\":\"" + SUPPORT_URL + "\"}";
   }
 }

@@ -143,3 +143,38 @@ export function config(raw: any): Config {
   if (!r.config) throw new Error("test config invalid: " + r.errors.join("; "));
   return r.config;
 }
+
+/* Home Assistant's discovery abbreviations (homeassistant/components/mqtt/abbreviations.py) for the keys
+ * the node uses, so tests can check a config the way Home Assistant reads it. */
+const HA_KEYS: Record<string, string> = {
+  uniq_id: "unique_id", def_ent_id: "default_entity_id", stat_t: "state_topic", cmd_t: "command_topic",
+  json_attr_t: "json_attributes_topic", avty_t: "availability_topic", pl_avail: "payload_available",
+  pl_not_avail: "payload_not_available", pl_on: "payload_on", pl_off: "payload_off", dev_cla: "device_class",
+  stat_cla: "state_class", unit_of_meas: "unit_of_measurement", sug_dsp_prc: "suggested_display_precision",
+  exp_aft: "expire_after", ic: "icon", dev: "device", o: "origin"
+};
+const HA_DEVICE_KEYS: Record<string, string> = { ids: "identifiers", mdl: "model", sw: "sw_version", mf: "manufacturer" };
+const HA_ORIGIN_KEYS: Record<string, string> = { sw: "sw_version", url: "support_url" };
+
+/** Expand a discovery payload (UTF-8 text) as Home Assistant does: long keys, "~" substituted. */
+export function haExpand(payload: string): any {
+  var raw = JSON.parse(payload);
+  var out: any = {};
+  var base = raw["~"];
+  for (var k of Object.keys(raw)) {
+    if (k === "~") continue;
+    var key = HA_KEYS[k] || k;
+    var v = raw[k];
+    if (key === "device" || key === "origin") {
+      var map = key === "device" ? HA_DEVICE_KEYS : HA_ORIGIN_KEYS;
+      var o: any = {};
+      for (var dk of Object.keys(v)) o[map[dk] || dk] = v[dk];
+      v = o;
+    } else if (typeof v === "string" && key.endsWith("_topic") && base !== undefined) {
+      if (v.startsWith("~")) v = base + v.substr(1);
+      else if (v.endsWith("~")) v = v.substr(0, v.length - 1) + base;
+    }
+    out[key] = v;
+  }
+  return out;
+}
