@@ -39,7 +39,6 @@ export class QuantityFilter {
   private _next: number;
   private _sent: number;
   private _sentAt: number;
-  private _hasSent: boolean;
 
   /**
    * @param scale driver unit -> published unit (1, or 0.01 for Pa -> hPa)
@@ -59,9 +58,9 @@ export class QuantityFilter {
     this._ring = new Float32Array(average >= 1 ? average : 1);
     this._count = 0;
     this._next = 0;
-    this._sent = 0;
+    // NaN = nothing published yet: every comparison with it fails, so the first value goes out.
+    this._sent = NaN;
     this._sentAt = 0;
-    this._hasSent = false;
   }
 
   /** Feed one reading in driver units; returns the value to publish now (published units, rounded) or null. */
@@ -77,23 +76,22 @@ export class QuantityFilter {
     if (v === 0) v = 0; // no "-0"
     var now = this._clock.now();
     // 1e-9: 20.4 - 20.1 is 0.29999... in binary and must count as a 0.3 step.
-    if (this._hasSent && Math.abs(v - this._sent) < this._delta - 1e-9 && !(this._heartbeatMs > 0 && now - this._sentAt >= this._heartbeatMs)) return null;
+    if (Math.abs(v - this._sent) < this._delta - 1e-9 && !(this._heartbeatMs > 0 && now - this._sentAt >= this._heartbeatMs)) return null;
     this._sent = v;
     this._sentAt = now;
-    this._hasSent = true;
     return v;
   }
 
   /** Forget the last published value: the next valid reading is published (e.g. after a reconnect). */
   resend(): void {
-    this._hasSent = false;
+    this._sent = NaN;
   }
 
   /** Empty the average window and forget the last published value. */
   reset(): void {
     this._count = 0;
     this._next = 0;
-    this._hasSent = false;
+    this._sent = NaN;
   }
 }
 
