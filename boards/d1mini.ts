@@ -19,7 +19,7 @@ export function d1mini(): BoardInfo {
     i2c: { sda: "D2", scl: "D1" },
     relay: "D5",
     led: { pin: "D4", activeLow: true },
-    maxBundleBytes: 40000,
+    maxBundleBytes: 96000,
     notes: "Relay on D5 (GPIO14); I2C SDA D2 (GPIO4), SCL D1 (GPIO5); interlocks on D6/D7. The relay shield uses D1: rewire it when a BME280 is on I2C."
   };
 }

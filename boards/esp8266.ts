@@ -20,7 +20,7 @@ export function esp8266(): BoardInfo {
     i2c: { sda: "D2", scl: "D1" },
     relay: "D5",
     led: { pin: "D4", activeLow: true },
-    maxBundleBytes: 40000,
+    maxBundleBytes: 96000,
     notes: "Relay on D5 (GPIO14); I2C SDA D2 (GPIO4), SCL D1 (GPIO5); interlocks on D6/D7 (GPIO12/13). Avoid D3, D4, D8 for the relay: they select the boot mode."
   };
 }

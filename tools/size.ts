@@ -6,8 +6,12 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 
-/** Bundle ceiling in bytes, for the full firmware (all drivers, pump, discovery). */
-export const SIZE_CEILING_BYTES = 40000;
+/**
+ * Bundle ceiling in bytes, for the full firmware (all drivers, pump, discovery). The ESP8266_4MB build has
+ * 192 KB of Storage (48 pages of 4 KB); a third of it for the code leaves room for config.json, ha.json and
+ * Storage compaction. RAM, not flash, is the real limit: JsVars are measured by the benchmarks.
+ */
+export const SIZE_CEILING_BYTES = 64000;
 
 export function bundleSize(file = "dist/firmware.js") {
   const code = readFileSync(file);
