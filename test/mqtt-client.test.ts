@@ -404,3 +404,27 @@ test("hundreds of reconnects: one link at a time, one timer at most, no stale cl
   assert.equal(clock.staleClears, 0);
   assert.equal(net.links.reduce((n, x) => n + x.eventsAfterClose, 0), 0);
 });
+
+test("a connector that reports onClose synchronously: the returned link is ignored, a retry is scheduled", () => {
+  const clock = new FakeClock();
+  const links: { closed: boolean; written: string[] }[] = [];
+  const client = new MqttClient(
+    (events) => {
+      events.onClose("refused at once");
+      const l = { closed: false, written: [] as string[], write(d: string) { this.written.push(d); }, close() { this.closed = true; } };
+      links.push(l);
+      return l;
+    },
+    clock,
+    { clientId: "c", username: "", password: "", keepaliveSeconds: 10, cleanSession: true, will: null }
+  );
+  const closes: string[] = [];
+  client.onClose = (r) => closes.push(r);
+  client.start();
+  assert.deepEqual(closes, ["refused at once"]);
+  client.publish("a", "1", 1, false);
+  assert.deepEqual(links[0].written, [], "nothing written to the dead link");
+  assert.equal(clock.pending(), 1);
+  clock.runNext();
+  assert.equal(links.length, 2);
+});
