@@ -39,7 +39,9 @@ class FakeInput implements InputPin {
     this.watchers.push(cb);
     return this.watchers.length;
   }
+  unwatched: any[] = [];
   unwatch(handle: any): void {
+    this.unwatched.push(handle);
     this.watchers[handle - 1] = () => {};
   }
   /** Drive the input; an edge calls the watchers like setWatch does. */
@@ -517,6 +519,7 @@ test("close: relay OFF, no timers, no watches, commands ignored", () => {
   t.pump.close();
   assert.equal(t.relay.level, 0);
   assert.equal(t.clock.pending(), 0);
+  assert.deepEqual(t.inputs[0].unwatched, [1], "the watch handle given back, once");
   t.inputs[0].set(1);
   t.pump.command("ON", false);
   t.pump.linkUp();

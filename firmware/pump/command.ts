@@ -23,8 +23,32 @@ export interface PumpCommand {
 const MAX_PAYLOAD = 128;
 const MAX_SECONDS = 86400;
 const EXPECTED = "expected ON, OFF or {\"state\":\"ON\",\"seconds\":N}";
-/** JSON number grammar (RFC 8259 section 6): no leading "+", no leading zeros, no NaN/Infinity. */
-const NUMBER_RE = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
+/** Index of the first non-digit at or after i. */
+function digits(t: string, i: number): number {
+  while (i < t.length && t.charCodeAt(i) >= 48 && t.charCodeAt(i) <= 57) i++;
+  return i;
+}
+
+/**
+ * JSON number grammar (RFC 8259 section 6): no leading "+", no leading zeros, no NaN/Infinity. Scanned by
+ * hand because Espruino's regex engine has no "?" quantifier (tools/guard.ts).
+ */
+function isJsonNumber(t: string): boolean {
+  var i = t[0] === "-" ? 1 : 0;
+  var j = t[i] === "0" ? i + 1 : digits(t, i);
+  if (j === i) return false;
+  if (t[j] === ".") {
+    i = j + 1;
+    j = digits(t, i);
+    if (j === i) return false;
+  }
+  if (t[j] === "e" || t[j] === "E") {
+    i = t[j + 1] === "+" || t[j + 1] === "-" ? j + 2 : j + 1;
+    j = digits(t, i);
+    if (j === i) return false;
+  }
+  return j === t.length;
+}
 
 // One result object, filled by each successful call: a command per message costs no allocation.
 var result: PumpCommand = { on: false, seconds: 0 };
@@ -106,7 +130,7 @@ function parseObject(s: string): PumpCommand | string {
         end = i;
         while (end < s.length && ",}] \t\r\n".indexOf(s.charAt(end)) < 0) end++;
         var token = s.substring(i, end);
-        if (!NUMBER_RE.test(token)) return "JSON command: seconds must be a number, got " + kind(s, i);
+        if (!isJsonNumber(token)) return "JSON command: seconds must be a number, got " + kind(s, i);
         seconds = parseFloat(token);
         if (!(seconds > 0 && seconds <= MAX_SECONDS)) return "JSON command: seconds must be more than 0 and at most " + MAX_SECONDS + ", got " + quote(token);
         i = end;

@@ -374,6 +374,11 @@ export class Pump {
     if (this._timer !== undefined) this._clock.clearTimeout(this._timer);
     this._timer = undefined;
     this._timerAt = next;
-    if (next !== NONE) this._timer = this._clock.setTimeout(this._tick, next > now ? next - now : 0);
+    if (next === NONE) return;
+    // Whatever is due is handled by the tick that re-arms; a deadline still in the past here would be a
+    // bug, and must not become a busy loop of 0 ms timers on the device.
+    var delay = next - now;
+    if (delay < SLACK_MS) delay = this._bootPending ? 0 : SLACK_MS;
+    this._timer = this._clock.setTimeout(this._tick, delay);
   }
 }
