@@ -26,10 +26,10 @@ export function resolvePin(board: BoardInfo, name: string): number {
   if (typeof name !== "string") return -1;
   var n = board.pins[name];
   if (typeof n === "number") return n;
-  var labelled = Object.keys(board.pins).length > 0;
-  var m = (labelled ? /^GPIO(\d{1,2})$/ : /^(?:GPIO|D)(\d{1,2})$/).exec(name);
-  if (!m) return -1;
-  n = parseInt(m[1], 10);
+  // Espruino's regex engine has no (?:) or {n,m} (tools/guard.ts): one plain group, the number last.
+  var m = /^(GPIO|D)([0-9]+)$/.exec(name);
+  if (!m || (m[1] === "D" && Object.keys(board.pins).length > 0) || m[2].length > 2) return -1;
+  n = parseInt(m[2], 10);
   return board.inputs.indexOf(n) >= 0 || board.outputs.indexOf(n) >= 0 ? n : -1;
 }
 

@@ -84,9 +84,12 @@ export interface ConfigResult {
   errors: string[];
 }
 
-const ID_RE = /^[A-Za-z0-9_-]{1,32}$/;
-const NAME_RE = /^[a-z0-9_]{1,24}$/;
-const PREFIX_RE = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
+// Espruino's regex engine has no {n,m}, "?" or quantified groups (tools/guard.ts): lengths and the
+// shape of topic prefixes are checked in code (see Checker.match).
+const ID_RE = /^[A-Za-z0-9_-]+$/;
+const NAME_RE = /^[a-z0-9_]+$/;
+const PREFIX_RE = /^[A-Za-z0-9_\/-]+$/;
+const HOST_RE = /^[A-Za-z0-9.:_-]+$/;
 
 /** Describe a received value for an error message, shortly and without leaking long strings. */
 export function describe(v: any): string {
@@ -149,9 +152,10 @@ class Checker {
     return v;
   }
 
-  match(path: string, v: any, re: RegExp, expected: string, dflt: string | null): string {
+  /** A string of 1..maxLen characters matching re; "/" (topic prefixes) may not lead, trail or double. */
+  match(path: string, v: any, re: RegExp, maxLen: number, expected: string, dflt: string | null): string {
     if (v === undefined && dflt !== null) return dflt;
-    if (typeof v !== "string" || !re.test(v)) {
+    if (typeof v !== "string" || !v.length || v.length > maxLen || !re.test(v) || v[0] === "/" || v[v.length - 1] === "/" || v.indexOf("//") >= 0) {
       this.fail(path, expected, v);
       return dflt || "";
     }
@@ -206,7 +210,7 @@ function sensorConfig(c: Checker, raw: any, path: string, board: BoardInfo | und
   }
   return {
     type: type,
-    name: c.match(path + ".name", o.name, NAME_RE, "1 to 24 of a-z, 0-9, _", type),
+    name: c.match(path + ".name", o.name, NAME_RE, 24, "1 to 24 of a-z, 0-9, _", type),
     address: address,
     pin: i2c ? -1 : c.pin(path + ".pin", o.pin, board, false, null),
     sda: i2c ? c.pin(path + ".sda", o.sda, board, false, board ? board.i2c.sda : null) : -1,
@@ -233,10 +237,10 @@ function pumpConfig(c: Checker, raw: any, board: BoardInfo | undefined, sensors:
     var p = "pump.interlocks[" + i + "]";
     var lo = c.obj(p, list[i], "name pin activeLevel pull", true);
     var il: InterlockConfig = {
-      name: c.match(p + ".name", lo.name, NAME_RE, "1 to 24 of a-z, 0-9, _", null),
+      name: c.match(p + ".name", lo.name, NAME_RE, 24, "1 to 24 of a-z, 0-9, _", null),
       pin: c.pin(p + ".pin", lo.pin, board, false, null),
       activeLevel: c.num(p + ".activeLevel", lo.activeLevel, 0, 1, 1, true),
-      pull: c.match(p + ".pull", lo.pull, /^(up|down|none)$/, "\"up\", \"down\" or \"none\"", "none")
+      pull: c.match(p + ".pull", lo.pull, /^(up|down|none)$/, 4, "\"up\", \"down\" or \"none\"", "none")
     };
     for (var j = 0; j < interlocks.length; j++) {
       if (interlocks[j].name === il.name) c.errors.push(p + ".name \"" + il.name + "\" is used twice");
@@ -301,7 +305,7 @@ export function validateConfig(raw: any, runningBoard?: string): ConfigResult {
   var tls = c.bool("mqtt.tls", m.tls, false);
   if (tls && board && !board.tls) c.errors.push("mqtt.tls is not available on " + board.name + " (Espruino's " + board.espruino + " build has no TLS): use a board with TLS or a trusted network");
   var mqtt = {
-    host: c.match("mqtt.host", m.host, /^[A-Za-z0-9.:_-]{1,253}$/, "a host name or IP address", null),
+    host: c.match("mqtt.host", m.host, HOST_RE, 253, "a host name or IP address", null),
     port: c.num("mqtt.port", m.port, 1, 65535, tls ? 8883 : 1883, true),
     username: c.str("mqtt.username", m.username, 0, 64, ""),
     password: c.str("mqtt.password", m.password, 0, 64, ""),
@@ -311,13 +315,12 @@ export function validateConfig(raw: any, runningBoard?: string): ConfigResult {
   if (mqtt.password && !mqtt.username) c.errors.push("mqtt.password is set but mqtt.username is not (MQTT 3.1.1 section 3.1.2.9)");
 
   var d = c.obj("device", o.device, "id name prefix", true);
-  var id = c.match("device.id", d.id, ID_RE, "1 to 32 of A-Z, a-z, 0-9, _, -", null);
+  var id = c.match("device.id", d.id, ID_RE, 32, "1 to 32 of A-Z, a-z, 0-9, _, -", null);
   var device = {
     id: id,
     name: c.str("device.name", d.name, 1, 64, id),
-    prefix: c.match("device.prefix", d.prefix, PREFIX_RE, "topic levels of A-Z, a-z, 0-9, _, - joined by /", "home")
+    prefix: c.match("device.prefix", d.prefix, PREFIX_RE, 64, "at most 64 characters of topic levels of A-Z, a-z, 0-9, _, - joined by /", "home")
   };
-  if (device.prefix.length > 64) c.fail("device.prefix", "at most 64 characters", device.prefix);
 
   var sensors: SensorConfig[] = [];
   var list = o.sensors === undefined ? [] : o.sensors;
@@ -345,7 +348,7 @@ export function validateConfig(raw: any, runningBoard?: string): ConfigResult {
   var h = c.obj("homeassistant", o.homeassistant, "discovery prefix", false);
   var ha = {
     discovery: c.bool("homeassistant.discovery", h.discovery, true),
-    prefix: c.match("homeassistant.prefix", h.prefix, PREFIX_RE, "topic levels of A-Z, a-z, 0-9, _, - joined by /", "homeassistant")
+    prefix: c.match("homeassistant.prefix", h.prefix, PREFIX_RE, 64, "at most 64 characters of topic levels of A-Z, a-z, 0-9, _, - joined by /", "homeassistant")
   };
 
   if (c.errors.length) return { config: null, errors: c.errors };

@@ -37,7 +37,22 @@ const REFUSED: Array<[string, string, RegExp]> = [
   ["queueMicrotask", "queueMicrotask(f);", /queueMicrotask does not exist/],
   [".flat()", "var b = a.flat();", /\.flat\(\) does not exist/],
   ["require of a non built-in", "var m = require('MQTT');", /require\("MQTT"\) is not built into Espruino/],
-  ["require with a computed name", "var m = require(n);", /literal module name/]
+  ["require with a computed name", "var m = require(n);", /literal module name/],
+  ["regex {n,m}", "var r = /^[a-z]{1,24}$/;", /\{n,m\} quantifiers do not work/],
+  ["regex ?", "var r = /^ab?c$/;", /the \? quantifier does not work/],
+  ["regex optional group", "var r = /^a(\\.[0-9]+)?$/;", /the \? quantifier does not work/],
+  ["regex quantified group", "var r = /^a(\\/b)*$/;", /quantified group/],
+  ["regex (?:", "var r = /^(?:GPIO|D)$/;", /\(\?\.\.\.\) groups do not work/],
+  ["regex \\b", "var r = /\\bword/;", /word boundary/],
+  ["regex back-reference", "var r = /(a)\\1/;", /back-reference/],
+  ["regex m flag", "var r = /^a$/m;", /flag m is not supported/],
+  ["regex lazy", "var r = /a.*?b/;", /the \? quantifier does not work/],
+  ["regex top-level |", "var s = t.replace(/^\\s+|\\s+$/g, '');", /top-level \|/],
+  ["split by regex", "var p = s.split(/, /);", /split\(\) by a regular expression/],
+  ["new RegExp", "var r = new RegExp(s);", /new RegExp\(\) cannot be checked/],
+  ["array length assignment", "a.length = 0;", /assigning \.length throws on Espruino/],
+  ["Number.isInteger", "Number.isInteger(n);", /Number\.isInteger does not exist/],
+  ["Number.isNaN", "Number.isNaN(n);", /Number\.isNaN does not exist/]
 ];
 
 for (const [name, code, expected] of REFUSED) {
@@ -52,7 +67,9 @@ for (const [name, code, expected] of REFUSED) {
 test("guard accepts ES5 with Espruino built-ins, and property names that only look like globals", () => {
   const ok = "var net = require('net'); var s = require('Storage'); var o = {Map: 1, Set: 2}; o.Map = 3;" +
     "var a = [1, 2].map(function (x) { return x * 2; }); var b = Object.keys(o); var u = new Uint8Array(4);" +
-    "var k = Object.assign({}, o); var e = E.toString(u);";
+    "var k = Object.assign({}, o); var e = E.toString(u);" +
+    "var r = [/^[A-Za-z0-9_-]+$/, /^(GPIO|D)([0-9]+)$/, /^(ON|OFF)$/i, /-/g, /^[\\x20-\\x7e]*$/, /[{}?*+]/, /a\\?b/];" +
+    "var q = 'a,b'.split(',');";
   assert.deepEqual(checkBundle(ok), []);
 });
 

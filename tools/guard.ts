@@ -24,7 +24,7 @@ export const FORBIDDEN_GLOBALS = [
 /** Static methods missing on Espruino: Object.method */
 export const FORBIDDEN_STATICS = [
   "Array.from", "Array.of", "Math.trunc", "Math.sign", "Math.cbrt", "Math.hypot", "Math.log2", "Math.log10",
-  "Number.isFinite", "Number.isSafeInteger", "Number.EPSILON", "Object.freeze", "Object.isFrozen",
+  "Number.isFinite", "Number.isSafeInteger", "Number.isInteger", "Number.isNaN", "Number.EPSILON", "Object.freeze", "Object.isFrozen",
   "Object.seal", "Object.fromEntries", "Object.getOwnPropertySymbols", "String.raw", "String.fromCodePoint",
   "Promise.allSettled", "Promise.any"
 ];
@@ -34,6 +34,56 @@ export const FORBIDDEN_METHODS = ["flat", "flatMap", "codePointAt", "normalize",
 
 /** Modules built into Espruino's ESP8266/ESP32/Linux builds that the firmware may require. */
 export const ALLOWED_MODULES = ["net", "Wifi", "Storage", "tls", "crypto"];
+
+/**
+ * Regular expressions: Espruino 2v29's engine is a small backtracker. Measured on the real interpreter:
+ * `{n,m}` never matches, `?` after an atom or a group never matches, a quantified group `(..)*` fails,
+ * `(?:..)` counts as a capturing group, `\b`, lazy quantifiers, the `m` flag and split() by a regex do
+ * not work, and a top-level `|` with anchors misbehaves under replace(/../g). So a bundle may only use
+ * the subset that was measured to work: anchors, classes, escapes other than \b \B and back-references,
+ * `*` and `+` on single atoms, plain groups (alternation inside them), flags g and i.
+ * Returns the first problem found in the pattern, or null.
+ */
+export function regexProblem(pattern: string, flags: string): string | null {
+  if (/[^gi]/.test(flags)) return "flag " + flags.replace(/[gi]/g, "") + " is not supported by Espruino";
+  var inClass = false;
+  var prev = "";
+  var depth = 0;
+  for (var i = 0; i < pattern.length; i++) {
+    var c = pattern[i];
+    if (c === "\\") {
+      var d = pattern[i + 1];
+      if (!inClass && (d === "b" || d === "B")) return "\\" + d + " (word boundary) does not work on Espruino";
+      if (!inClass && d >= "1" && d <= "9") return "back-reference \\" + d + " does not work on Espruino";
+      i++;
+      prev = "atom";
+      continue;
+    }
+    if (inClass) {
+      if (c === "]") { inClass = false; prev = "atom"; }
+      continue;
+    }
+    if (c === "[") { inClass = true; continue; }
+    if (c === "(") {
+      if (pattern[i + 1] === "?") return "(?...) groups do not work on Espruino (it treats (?: as capturing)";
+      depth++;
+      prev = "";
+      continue;
+    }
+    if (c === ")") { depth--; prev = "group"; continue; }
+    if (c === "?") return "the ? quantifier does not work on Espruino";
+    if (c === "{") return "{n,m} quantifiers do not work on Espruino";
+    if (c === "*" || c === "+") {
+      if (prev === "group") return "a quantified group (...)" + c + " does not work on Espruino";
+      if (prev !== "atom") return "a quantifier without an atom";
+      prev = "quantified";
+      continue;
+    }
+    if (c === "|" && depth === 0) return "top-level | does not work reliably on Espruino: put the alternatives in a group";
+    prev = "atom";
+  }
+  return null;
+}
 
 export interface Finding {
   line: number;
@@ -66,6 +116,18 @@ export function checkBundle(code: string, mapText?: string): Finding[] {
     out.push({ line: l.line, column: l.column, message: message, source: where(map, l.line, l.column) });
   }
   ancestor(ast, {
+    Literal(node: any) {
+      if (!node.regex) return;
+      var p = regexProblem(node.regex.pattern, node.regex.flags);
+      if (p) add(node, "regular expression /" + node.regex.pattern + "/" + node.regex.flags + ": " + p);
+    },
+    AssignmentExpression(node: any) {
+      var l = node.left;
+      if (l.type === "MemberExpression" && !l.computed && l.property.name === "length") add(node, "assigning .length throws on Espruino (Assignment to a constant): use splice()");
+    },
+    NewExpression(node: any) {
+      if (node.callee.type === "Identifier" && node.callee.name === "RegExp") add(node, "new RegExp() cannot be checked against Espruino's regex subset: use a literal");
+    },
     Identifier(node: any, _state: unknown, parents: any[]) {
       if (FORBIDDEN_GLOBALS.indexOf(node.name) < 0) return;
       var parent = parents[parents.length - 2];
@@ -86,6 +148,10 @@ export function checkBundle(code: string, mapText?: string): Finding[] {
       if (c.type === "MemberExpression" && !c.computed && FORBIDDEN_METHODS.indexOf(c.property.name) >= 0) {
         add(node, "." + c.property.name + "() does not exist on Espruino");
       }
+      if (c.type === "MemberExpression" && !c.computed && c.property.name === "split" && node.arguments[0] && node.arguments[0].regex) {
+        add(node, ".split() by a regular expression does not work on Espruino: split by a string");
+      }
+      if (c.type === "Identifier" && c.name === "RegExp") add(node, "RegExp() cannot be checked against Espruino's regex subset: use a literal");
       if (c.type === "Identifier" && c.name === "require") {
         var a = node.arguments[0];
         if (!a || a.type !== "Literal" || typeof a.value !== "string") add(node, "require() needs a literal module name");

@@ -307,7 +307,8 @@ export class MqttClient implements PacketSink {
     this._upAt = now;
     this._lastRx = now;
     this._ping = false;
-    if (!sp) this._rx2.length = 0;
+    // Espruino refuses "array.length = 0" (Assignment to a constant): empty it with splice.
+    if (!sp) this._rx2.splice(0, this._rx2.length);
     for (var i = 0; i < this._subT.length && this._link; i++) {
       if (!sp || this._subId[i]) this._sendSub(i);
     }
