@@ -530,6 +530,44 @@ test("close: relay OFF, no timers, no watches, commands ignored", () => {
   assert.equal(t.clock.staleClears, 0);
 });
 
+test("a publisher that throws cannot keep the relay on or stop the timers", () => {
+  const t = setup({ maxRunSeconds: 10, minOffSeconds: 0, interlocks: [TANK] });
+  const boom = () => {
+    throw new Error("publish queue full");
+  };
+  t.pump.linkUp();
+  t.log.onChange = boom;
+  t.log.onRefused = boom;
+  t.log.onInterlock = boom;
+  assert.throws(() => t.pump.command("ON", false), /queue full/);
+  assert.equal(t.relay.level, 1, "the pin holds ON before the event is called");
+  assert.throws(() => t.clock.tick(10000), /queue full/);
+  assert.equal(t.relay.level, 0);
+  assert.throws(() => t.pump.command("ON", false), /queue full/);
+  assert.equal(t.relay.level, 1);
+  assert.throws(() => t.inputs[0].set(1), /queue full/);
+  assert.equal(t.relay.level, 0, "interlock OFF before the throwing event");
+  assert.equal(t.pump.on, false);
+  assert.throws(() => t.clock.tick(DEBOUNCE_MS), /queue full/);
+  assert.equal(t.clock.pending(), 0);
+  assert.throws(() => t.pump.command("ON", false), /queue full/);
+  assert.equal(t.pump.on, false, "the interlock was recorded although its event threw");
+  assert.equal(attrs(t.pump).refused, 1);
+});
+
+test("a throwing boot report does not lose a pending interlock debounce", () => {
+  const t = setup({ interlocks: [TANK] }, [0], true);
+  const onChange = t.log.onChange;
+  t.log.onChange = (on, reason) => {
+    if (reason === "boot") throw new Error("not connected yet");
+    onChange.call(t.log, on, reason);
+  };
+  t.inputs[0].set(1);
+  assert.throws(() => t.clock.tick(0), /not connected yet/);
+  t.clock.tick(DEBOUNCE_MS);
+  assert.deepEqual(t.log.take(), ["interlock tank_full active"]);
+});
+
 test("constructor refuses a pin list that does not match the config, with the relay already OFF", () => {
   const relay = new FakeRelay();
   assert.throws(() => new Pump(config({ interlocks: [TANK], activeLow: true }), relay, [], new FakeClock(), new Log(relay, true)), /0 interlock pins for 1 configured/);

@@ -243,9 +243,10 @@ export class Pump {
   /** Called by an Interlock on every edge of its input. */
   _edge(lock: Interlock, active: boolean): void {
     if (this._closed) return;
-    if (active && this._on) this._set(false, R_INTERLOCK + ":" + lock._name);
+    // Debounce armed before the OFF: its event may throw, the interlock must still get recorded.
     this._debounceMs = this._clock.now() + DEBOUNCE_MS;
-    this._schedule();
+    if (active && this._on) this._set(false, R_INTERLOCK + ":" + lock._name);
+    else this._schedule();
   }
 
   private _start(seconds: number): void {
@@ -322,12 +323,31 @@ export class Pump {
     for (var i = 0; i < this._locks.length; i++) this._events.onInterlock(this._locks[i]._name, this._locks[i]._active);
   }
 
-  /** The single timer: handle whatever deadline has come, then re-arm for the next one. */
+  /**
+   * The single timer: handle whatever deadline has come, then re-arm for the next one. Stops come first
+   * and re-arming happens in finally, so an event handler that throws (a full publish queue) can neither
+   * delay an OFF nor leave the remaining deadlines without a timer.
+   */
   private _tick(): void {
     this._timer = undefined;
     this._timerAt = NONE;
     if (this._closed) return;
+    try {
+      this._due();
+    } finally {
+      this._schedule();
+    }
+  }
+
+  private _due(): void {
     var now = this._clock.now();
+    if (this._on) {
+      var cfg = this._cfg;
+      var r = cfg.requires;
+      if (this._stopMs - now < SLACK_MS) this._set(false, this._stopReason);
+      else if (!this._linkUp && this._linkDownMs + cfg.linkLostOffSeconds * 1000 - now < SLACK_MS) this._set(false, R_LINK_LOST);
+      else if (r && (this._okMs === NONE || this._okMs + r.maxAgeSeconds * 1000 - now < SLACK_MS)) this._set(false, R_STALE + ":" + r.sensor);
+    }
     if (this._bootPending) this._boot();
     if (this._debounceMs !== NONE && this._debounceMs - now < SLACK_MS) {
       this._debounceMs = NONE;
@@ -340,14 +360,6 @@ export class Pump {
         this._events.onInterlock(lock._name, active);
       }
     }
-    if (this._on) {
-      var cfg = this._cfg;
-      var r = cfg.requires;
-      if (this._stopMs - now < SLACK_MS) this._set(false, this._stopReason);
-      else if (!this._linkUp && this._linkDownMs + cfg.linkLostOffSeconds * 1000 - now < SLACK_MS) this._set(false, R_LINK_LOST);
-      else if (r && (this._okMs === NONE || this._okMs + r.maxAgeSeconds * 1000 - now < SLACK_MS)) this._set(false, R_STALE + ":" + r.sensor);
-    }
-    this._schedule();
   }
 
   /** Arm the single timer for the earliest pending deadline (or none). */
