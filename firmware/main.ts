@@ -40,7 +40,7 @@ function log(line: string): void {
 function holdRelayOff(raw: any): void {
   if (!raw || typeof raw !== "object" || !raw.pump || typeof raw.pump !== "object") return;
   var board = boardInfo(raw.board);
-  if (!board || (process.env.BOARD && process.env.BOARD !== board.espruino)) return;
+  if (!board || (process.env.BOARD && process.env.BOARD.indexOf(board.espruino) !== 0)) return;
   var pin = resolvePin(board, raw.pump.pin);
   var activeLow = raw.pump.activeLow;
   if (pin < 0 || board.outputs.indexOf(pin) < 0 || (activeLow !== undefined && activeLow !== true && activeLow !== false)) return;
@@ -133,7 +133,11 @@ function boot(): void {
     log("config.json: missing or not valid JSON; upload one with flash.sh. Pump held off.");
     return;
   }
-  var result = validateConfig(raw, process.env.BOARD);
+  // LINUX1600 / LINUX2047: Espruino's Linux build with the ESP8266's fixed JsVar count, used to measure
+  // memory; it is the Linux board as far as the config is concerned.
+  var running = process.env.BOARD;
+  if (running && running.indexOf("LINUX") === 0) running = "LINUX";
+  var result = validateConfig(raw, running);
   if (!result.config) {
     for (var i = 0; i < result.errors.length; i++) log("config.json: " + result.errors[i]);
     log("config.json: " + result.errors.length + " problem(s). Pump held off, network not started.");

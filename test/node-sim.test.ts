@@ -267,19 +267,3 @@ test("discovery: sent again 1-5 s after Home Assistant announces online", { time
     await c.endAsync();
   }
 });
-
-test("memory: the full node (BME280, pump, two interlocks, discovery) in steady state", { timeout: 20000 }, async () => {
-  const d = await startDevice({ config: nodeConfig("m1") });
-  try {
-    const { c, msgs } = await watch(["home/m1/temperature"]);
-    await until("running", () => msgs.length >= 2, 10000, d);
-    await sleep(2500);
-    const m = d.memory();
-    // A figure, not a timed assertion: the simulator's JsVar estimate (README "Memory" has the interpreter's).
-    console.log("# simulator memory, steady state: " + m.usage + " of " + m.total + " JsVars used (" + Math.round((100 * m.free) / m.total) + "% free)");
-    assert.ok(m.usage <= 0.4 * m.total, "at least 60% of " + m.total + " JsVars free: used " + m.usage);
-    await c.endAsync();
-  } finally {
-    await d.stop();
-  }
-});
