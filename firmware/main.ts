@@ -95,7 +95,7 @@ function run(cfg: Config): void {
   var buses: any[] = [];
   for (var s = 0; s < cfg.sensors.length; s++) node.addSensor(sensorFactory(cfg.sensors[s], clock, buses), SENSOR_FIRST_MS + s * SENSOR_STAGGER_MS);
 
-  var mqttTarget = "mqtt: connecting to " + m.host + ":" + m.port + (m.tls ? " (tls)" : "") + (m.username ? " as " + m.username : "");
+  var mqttTarget = "mqtt: connecting to " + m.host + ":" + m.port + (m.tls ? " (tls)" : "");
   if (board.wifi && cfg.wifi) {
     var wifi = new WifiStation(cfg.wifi.ssid, cfg.wifi.password);
     var started = false;

@@ -1,0 +1,185 @@
+/*
+ * firmware/platform.ts against fake Espruino globals: timer guards, the net connector's error paths
+ * (synchronous throw reported later, one onClose, silence after close), the relay pin's write order,
+ * watch handles, I2C register reads, watchdog detection.
+ * Run: node --import tsx --test test/node-platform.test.ts
+ */
+import { test, beforeEach } from "node:test";
+import assert from "node:assert/strict";
+import type { LinkEvents } from "../firmware/types.ts";
+
+const g = globalThis as any;
+let calls: string[] = [];
+let connectImpl: (opts: any, cb: () => void) => any;
+
+class FakeSocket {
+  handlers: Record<string, (x?: any) => void> = {};
+  written: string[] = [];
+  ended = 0;
+  on(ev: string, fn: (x?: any) => void) {
+    this.handlers[ev] = fn;
+  }
+  write(d: string) {
+    this.written.push(d);
+  }
+  end() {
+    this.ended++;
+  }
+}
+
+beforeEach(() => {
+  calls = [];
+  g.getTime = () => 12.5;
+  g.require = (name: string) => {
+    calls.push("require " + name);
+    if (name === "net" || name === "tls") return { connect: (o: any, cb: () => void) => connectImpl(o, cb) };
+    throw new Error("no module " + name);
+  };
+  g.pinMode = (p: number, m: string) => calls.push("pinMode " + p + " " + m);
+  g.digitalWrite = (p: number, v: number) => calls.push("digitalWrite " + p + " " + v);
+  g.digitalRead = (p: number) => (calls.push("digitalRead " + p), 1);
+  g.setWatch = (_fn: any, p: number, o: any) => (calls.push("setWatch " + p + " " + o.edge), 7);
+  g.clearWatch = (...a: any[]) => calls.push("clearWatch " + a.length);
+  g.E = {
+    enableWatchdog: () => {
+      throw new Error("not supported");
+    },
+    kickWatchdog: () => {},
+    on: () => {}
+  };
+});
+
+const P = await import("../firmware/platform.ts");
+
+function events(log: string[]): LinkEvents {
+  return {
+    onOpen: () => log.push("open"),
+    onData: (d) => log.push("data " + d),
+    onClose: (r) => log.push("close " + r)
+  };
+}
+
+test("DeviceClock: milliseconds from getTime(); clearTimeout never passes undefined/null to Espruino", () => {
+  const c = new P.DeviceClock();
+  assert.equal(c.now(), 12500);
+  const real = g.clearTimeout;
+  const seen: any[] = [];
+  g.clearTimeout = (...a: any[]) => seen.push(a);
+  try {
+    c.clearTimeout(undefined);
+    c.clearTimeout(null);
+    assert.deepEqual(seen, []);
+    c.clearTimeout(3);
+    assert.deepEqual(seen, [[3]]);
+    g.clearTimeout = () => {
+      throw new Error("already fired");
+    };
+    c.clearTimeout(4); // swallowed
+  } finally {
+    g.clearTimeout = real;
+  }
+});
+
+test("connector: a synchronous throw from connect becomes onClose later, never from inside the call", async () => {
+  connectImpl = () => {
+    throw new Error("Unable to create socket");
+  };
+  const log: string[] = [];
+  const link = P.netConnector("127.0.0.1", 1883, false)(events(log));
+  assert.deepEqual(log, [], "nothing synchronously");
+  await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(log, ["close connect failed: Unable to create socket"]);
+  link.write("x"); // harmless
+  link.close();
+});
+
+test("connector: events flow, error then close gives one onClose with the error; tls uses require('tls')", () => {
+  let sock = new FakeSocket();
+  let opened: () => void = () => {};
+  connectImpl = (o, cb) => {
+    calls.push("connect " + o.host + ":" + o.port);
+    opened = cb;
+    return sock;
+  };
+  const log: string[] = [];
+  const link = P.netConnector("broker", 8883, true)(events(log));
+  assert.ok(calls.includes("require tls") && calls.includes("connect broker:8883"));
+  opened();
+  sock.handlers.data("\x20\x02\x00\x00");
+  link.write("\xc0\x00");
+  assert.deepEqual(sock.written, ["\xc0\x00"]);
+  sock.handlers.error({ message: "connection reset" });
+  sock.handlers.close();
+  sock.handlers.close();
+  assert.deepEqual(log, ["open", "data \x20\x02\x00\x00", "close connection reset"]);
+});
+
+test("connector: close() ends the socket and silences every later event", () => {
+  const sock = new FakeSocket();
+  connectImpl = () => sock;
+  const log: string[] = [];
+  const link = P.netConnector("h", 1, false)(events(log));
+  link.close();
+  assert.equal(sock.ended, 1);
+  sock.handlers.data("late");
+  sock.handlers.close();
+  assert.deepEqual(log, []);
+  link.write("after close"); // no throw, nothing written
+  assert.deepEqual(sock.written, []);
+});
+
+test("relay pin: the first write latches the level before the pin becomes an output (no glitch)", () => {
+  const pin = new P.DeviceOutputPin(14);
+  pin.write(1);
+  assert.deepEqual(calls, ["pinMode 14 input", "digitalWrite 14 1", "pinMode 14 output", "digitalWrite 14 1"]);
+  calls = [];
+  pin.write(0);
+  assert.deepEqual(calls, ["digitalWrite 14 0"]);
+  assert.equal(pin.read(), 0);
+});
+
+test("input pin: pull mode set, both edges watched, unwatch(undefined) never clears every watch", () => {
+  const pin = new P.DeviceInputPin(12, "up");
+  assert.deepEqual(calls, ["pinMode 12 input_pullup"]);
+  const h = pin.watch(() => {});
+  assert.equal(h, 7);
+  assert.ok(calls.includes("setWatch 12 both"));
+  calls = [];
+  pin.unwatch(undefined);
+  pin.unwatch(null);
+  assert.deepEqual(calls, []);
+  pin.unwatch(h);
+  assert.deepEqual(calls, ["clearWatch 1"]);
+});
+
+test("I2C register access: pointer write then read into the caller's buffer; a short read throws", () => {
+  const bus = {
+    log: [] as string[],
+    writeTo(a: number, d: any) {
+      this.log.push("w " + a + " " + JSON.stringify(d));
+    },
+    readFrom(a: number, n: number) {
+      this.log.push("r " + a + " " + n);
+      return n === 3 ? new Uint8Array([1, 2, 3]) : new Uint8Array(1);
+    }
+  };
+  const io = new P.I2CRegisterIO(bus, 0x76);
+  const buf = new Uint8Array(3);
+  io.read(0xf7, buf);
+  assert.deepEqual([...buf], [1, 2, 3]);
+  assert.throws(() => io.read(0x88, new Uint8Array(2)), /I2C read of 2 bytes got 1/);
+  io.write(0xf4, 0x25);
+  assert.deepEqual(bus.log, ["w 118 247", "r 118 3", "w 118 136", "r 118 2", "w 118 [244,37]"]);
+});
+
+test("watchdog: false where E.enableWatchdog is missing or throws", () => {
+  assert.equal(P.startWatchdog(30, 5000), false);
+});
+
+test("DHT pins: clearWatch(undefined) is not passed on", () => {
+  const d = new P.DeviceDHTPins();
+  d.clearWatch(undefined);
+  assert.deepEqual(calls, []);
+  d.pinMode(4, "input_pullup");
+  assert.deepEqual(calls, ["pinMode 4 input_pullup"]);
+});
