@@ -25,9 +25,17 @@
  *     can only shorten it.
  * OFF (valid, not retained) is always obeyed, whatever the state; OFF while OFF changes nothing.
  *
- * Time comes only from the injected Clock. One timer serves every deadline (boot report, debounce, run
- * end, link lost, stale sensor): it is re-armed for the earliest one when the state changes, and a
- * sensor reading only moves a timestamp (the timer, when it fires early, re-arms itself).
+ * Time comes only from the injected Clock (now() >= 0, milliseconds). One timer serves every deadline
+ * (boot report, debounce, run end, link lost, stale sensor): it is re-armed for the earliest one when the
+ * state changes, and a sensor reading only moves a timestamp (the timer, when it fires early, re-arms
+ * itself). Event handlers may throw (the exception reaches the caller or the timer): the pin is written
+ * and the next deadline armed before any event is called, so a failing publisher cannot keep the pump on.
+ *
+ * Wiring (firmware/main.ts): build it only when config.pump is set; command(payload, retainFlag) for every
+ * PUBLISH on <prefix>/<id>/pump/set; linkUp() on CONNACK, linkDown() when the session is lost;
+ * sensorOk(name) for each valid reading; allOff(reason) on a fatal error before rebooting.
+ * Memory: about 140 JsVars with one interlock and a duty cycle (Espruino 2v29, 12-byte JsVars), constant
+ * afterwards; a command allocates nothing that outlives it except the last refusal message.
  */
 import type { Clock, InputPin, OutputPin } from "../types";
 import type { InterlockConfig, PumpConfig } from "../config";
