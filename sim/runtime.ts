@@ -70,6 +70,8 @@ export interface PinState {
   manual: boolean;
   latch: number;
   ext: number; // -1 = nothing drives it from outside
+  /** External resistor on the board: 1 pull-up (e.g. a DHT22 module's), 0 pull-down, -1 none. */
+  pull: number;
   level: number;
 }
 
@@ -248,7 +250,7 @@ export class Runtime {
     this.board = opts.board;
     this.storage = opts.storage;
     const n = this.pinCount();
-    for (let i = 0; i < n; i++) this.pins.push({ mode: "", manual: false, latch: 0, ext: -1, level: 0 });
+    for (let i = 0; i < n; i++) this.pins.push({ mode: "", manual: false, latch: 0, ext: -1, pull: -1, level: 0 });
   }
 
   pinCount(): number {
@@ -263,7 +265,10 @@ export class Runtime {
 
   attachDHT(dev: DHT22Device): void {
     this.dhts.push(dev);
+    // The DHT22 data line idles high through the module's pull-up (AM2302 section 7.1).
     this.pins[dev.pin].ext = -1;
+    this.pins[dev.pin].pull = 1;
+    this.update(dev.pin, performance.now());
   }
 
   /** Drive a pin from outside (a switch, a sensor); -1 lets it go (pull resistor or floating). */
@@ -916,14 +921,16 @@ export class Runtime {
         return s.latch;
       case "opendrain":
       case "af_opendrain":
-        return s.latch ? (s.ext >= 0 ? s.ext : 0) : 0;
+        return s.latch ? (s.ext >= 0 ? s.ext : s.pull >= 0 ? s.pull : 0) : 0;
       case "opendrain_pullup":
         return s.latch ? (s.ext >= 0 ? s.ext : 1) : 0;
       case "input_pullup":
         return s.ext >= 0 ? s.ext : 1;
+      case "input_pulldown":
+        return s.ext >= 0 ? s.ext : s.pull === 1 ? 1 : 0;
       default:
-        // input, input_pulldown, analog, never set: floating reads 0 (measured on the Linux build).
-        return s.ext >= 0 ? s.ext : 0;
+        // input, analog, never set: floating reads 0 (measured on the Linux build) unless the board pulls it.
+        return s.ext >= 0 ? s.ext : s.pull >= 0 ? s.pull : 0;
     }
   }
 
