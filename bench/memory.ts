@@ -105,6 +105,22 @@ async function mqttApp(broker: Broker): Promise<void> {
   console.log(summary("mqtt-app (connect, subscribe, publish every 200 ms)", parseProbe(lines)) + "; reference: tinyMQTT ~250 peak (ESPRUINO.md)" + (published ? "" : ""));
 }
 
+/** Any entry under bench/mem/: `tsx bench/memory.ts entry bench/mem/pump.ts [config.json]`. */
+async function entry(broker: Broker, file: string, configFile?: string): Promise<void> {
+  const bundle = "dist/bench-entry.js";
+  execFileSync("node_modules/.bin/rollup", ["-c", "--silent", "-i", file, "-o", bundle], { stdio: "inherit" });
+  const { readFileSync } = await import("node:fs");
+  const config = configFile ? JSON.parse(readFileSync(configFile, "utf8")) : { host: "127.0.0.1", port: broker.port };
+  if (config.mqtt && config.mqtt.port === 0) config.mqtt.port = broker.port;
+  const lines = await runOnEspruino({
+    bundle, seconds: SECONDS, config, append: memoryProbe(250),
+    onLine: process.env.BENCH_VERBOSE ? (l) => console.log("  | " + l) : undefined
+  });
+  const errors = lines.filter((l) => /Uncaught|MEMORY|Error/.test(l));
+  console.log(summary(file, parseProbe(lines)));
+  if (errors.length) console.log("  errors on the device: " + errors.slice(0, 5).join(" | "));
+}
+
 async function main(): Promise<void> {
   const bin = espruinoBin();
   if (!bin) {
@@ -115,6 +131,7 @@ async function main(): Promise<void> {
   const broker = await Broker.start();
   try {
     const which = process.argv[2] || "all";
+    if (which === "entry") return await entry(broker, process.argv[3], process.argv[4]);
     if (which === "all" || which === "firmware") await firmware(broker);
     if (which === "all" || which === "mqtt-app") await mqttApp(broker);
   } finally {
