@@ -63,6 +63,8 @@ export interface PumpConfig {
 
 export interface Config {
   board: string;
+  /** The board's human name (Home Assistant's device model), so the firmware needs no board table after boot. */
+  boardName: string;
   wifi: { ssid: string; password: string } | null;
   mqtt: {
     host: string;
@@ -82,6 +84,11 @@ export interface ConfigResult {
   /** The config with every default filled in; null when there was any error. */
   config: Config | null;
   errors: string[];
+  /**
+   * The relay pin (GPIO) and polarity whenever the raw config names them validly, even when other fields
+   * are wrong: the firmware holds that pin at its OFF level while it refuses to start.
+   */
+  relay: { pin: number; activeLow: boolean } | null;
 }
 
 // Espruino's regex engine has no {n,m}, "?" or quantified groups (tools/guard.ts): lengths and the
@@ -91,207 +98,210 @@ const NAME_RE = /^[a-z0-9_]+$/;
 const PREFIX_RE = /^[A-Za-z0-9_\/-]+$/;
 const HOST_RE = /^[A-Za-z0-9.:_-]+$/;
 
-/** Describe a received value for an error message, shortly and without leaking long strings. */
-export function describe(v: any): string {
-  if (v === undefined) return "nothing";
-  var s: string;
-  try {
-    s = JSON.stringify(v);
-  } catch (e) {
-    s = String(v);
-  }
-  if (s === undefined) s = typeof v;
-  return s.length > 40 ? s.substr(0, 37) + "..." : s;
-}
-
-/*
- * One validator pass over one raw object. Methods return the value or its default; on a wrong value they
- * record the error and return the default so the pass goes on and reports every wrong field at once.
- */
-class Checker {
-  errors: string[] = [];
-  /** Paths of objects already reported as wrong: their fields are not reported again. */
-  bad = " ";
-
-  fail(path: string, expected: string, got: any): void {
-    var dot = path.indexOf(".") < 0 ? path.length : path.lastIndexOf(".");
-    for (var p = path.substr(0, dot); p; p = p.substr(0, Math.max(p.lastIndexOf("."), 0))) {
-      if (this.bad.indexOf(" " + p + " ") >= 0) return;
-    }
-    this.errors.push(path + " must be " + expected + ", got " + describe(got));
-  }
-
-  obj(path: string, v: any, keys: string, required: boolean): any {
-    if (v === undefined && !required) return {};
-    if (v === null || typeof v !== "object" || Array.isArray(v)) {
-      this.fail(path, "an object", v);
-      this.bad += path + " ";
-      return {};
-    }
-    for (var k in v) {
-      if ((" " + keys + " ").indexOf(" " + k + " ") < 0) this.errors.push(path + (path ? "." : "") + k + " is not a known setting (known: " + keys + ")");
-    }
-    return v;
-  }
-
-  num(path: string, v: any, min: number, max: number, dflt: number, integer: boolean): number {
-    if (v === undefined && dflt === dflt) return dflt;
-    if (typeof v !== "number" || v !== v || v < min || v > max || (integer && Math.floor(v) !== v)) {
-      this.fail(path, (integer ? "a whole number" : "a number") + " between " + min + " and " + max, v);
-      return dflt;
-    }
-    return v;
-  }
-
-  str(path: string, v: any, minLen: number, maxLen: number, dflt: string | null): string {
-    if (v === undefined && dflt !== null) return dflt;
-    if (typeof v !== "string" || v.length < minLen || v.length > maxLen) {
-      this.fail(path, minLen > 0 ? "a string of " + minLen + " to " + maxLen + " characters" : "a string of at most " + maxLen + " characters", v);
-      return dflt || "";
-    }
-    return v;
-  }
-
-  /** A string of 1..maxLen characters matching re; "/" (topic prefixes) may not lead, trail or double. */
-  match(path: string, v: any, re: RegExp, maxLen: number, expected: string, dflt: string | null): string {
-    if (v === undefined && dflt !== null) return dflt;
-    if (typeof v !== "string" || !v.length || v.length > maxLen || !re.test(v) || v[0] === "/" || v[v.length - 1] === "/" || v.indexOf("//") >= 0) {
-      this.fail(path, expected, v);
-      return dflt || "";
-    }
-    return v;
-  }
-
-  bool(path: string, v: any, dflt: boolean): boolean {
-    if (v === undefined) return dflt;
-    if (v !== true && v !== false) {
-      this.fail(path, "true or false", v);
-      return dflt;
-    }
-    return v;
-  }
-
-  pin(path: string, v: any, board: BoardInfo | undefined, output: boolean, dflt: string | null): number {
-    if (v === undefined && dflt !== null) v = dflt;
-    if (!board) return -1;
-    var n = resolvePin(board, v);
-    if (n < 0 || (output ? board.outputs : board.inputs).indexOf(n) < 0) {
-      this.fail(path, "a" + (output ? "n output" : "n input") + " pin of " + board.name + (n < 0 ? "" : " (GPIO" + n + " cannot be one)"), v);
-      return -1;
-    }
-    return n;
-  }
-
-  perQuantity(path: string, v: any, min: number, max: number, dflt: number, integer: boolean): PerQuantity {
-    var o = this.obj(path, v, "temperature humidity pressure", false);
-    return {
-      temperature: this.num(path + ".temperature", o.temperature, min, max, dflt, integer),
-      humidity: this.num(path + ".humidity", o.humidity, min, max, dflt, integer),
-      pressure: this.num(path + ".pressure", o.pressure, min, max, dflt, integer)
-    };
-  }
-}
-
-function sensorConfig(c: Checker, raw: any, path: string, board: BoardInfo | undefined): SensorConfig {
-  var o = c.obj(path, raw, "type name address pin sda scl intervalSeconds average heartbeatSeconds offset delta decimals", true);
-  var type = o.type;
-  if (type !== "bme280" && type !== "bmp280" && type !== "dht22") {
-    c.fail(path + ".type", "one of \"bme280\", \"bmp280\", \"dht22\"", type);
-    type = "bme280";
-  }
-  var i2c = type !== "dht22";
-  var address = -1;
-  if (i2c) {
-    address = c.num(path + ".address", o.address, 0x76, 0x77, 0x76, true);
-    if (o.pin !== undefined) c.errors.push(path + ".pin is for DHT22; " + type + " is on I2C (use sda/scl)");
-  } else {
-    if (o.address !== undefined) c.errors.push(path + ".address is for I2C parts; dht22 uses pin");
-    if (o.sda !== undefined || o.scl !== undefined) c.errors.push(path + ".sda/scl are for I2C parts; dht22 uses pin");
-  }
-  return {
-    type: type,
-    name: c.match(path + ".name", o.name, NAME_RE, 24, "1 to 24 of a-z, 0-9, _", type),
-    address: address,
-    pin: i2c ? -1 : c.pin(path + ".pin", o.pin, board, false, null),
-    sda: i2c ? c.pin(path + ".sda", o.sda, board, false, board ? board.i2c.sda : null) : -1,
-    scl: i2c ? c.pin(path + ".scl", o.scl, board, false, board ? board.i2c.scl : null) : -1,
-    // DHT22: one conversion per 2 s at most (datasheet section 7, "collecting period").
-    intervalSeconds: c.num(path + ".intervalSeconds", o.intervalSeconds, i2c ? 1 : 2, 86400, 30, false),
-    average: c.num(path + ".average", o.average, 1, 16, 1, true),
-    heartbeatSeconds: c.num(path + ".heartbeatSeconds", o.heartbeatSeconds, 0, 86400, 300, false),
-    offset: c.perQuantity(path + ".offset", o.offset, -100, 100, 0, false),
-    delta: c.perQuantity(path + ".delta", o.delta, 0, 1000, 0, false),
-    decimals: c.perQuantity(path + ".decimals", o.decimals, 0, 3, 1, true)
-  };
-}
-
-function pumpConfig(c: Checker, raw: any, board: BoardInfo | undefined, sensors: SensorConfig[]): PumpConfig {
-  var o = c.obj("pump", raw, "pin activeLow maxRunSeconds minOffSeconds linkLostOffSeconds interlocks dutyCycle requires", true);
-  var interlocks: InterlockConfig[] = [];
-  var list = o.interlocks === undefined ? [] : o.interlocks;
-  if (!Array.isArray(list) || list.length > 4) {
-    c.fail("pump.interlocks", "a list of at most 4 interlocks", list);
-    list = [];
-  }
-  for (var i = 0; i < list.length; i++) {
-    var p = "pump.interlocks[" + i + "]";
-    var lo = c.obj(p, list[i], "name pin activeLevel pull", true);
-    var il: InterlockConfig = {
-      name: c.match(p + ".name", lo.name, NAME_RE, 24, "1 to 24 of a-z, 0-9, _", null),
-      pin: c.pin(p + ".pin", lo.pin, board, false, null),
-      activeLevel: c.num(p + ".activeLevel", lo.activeLevel, 0, 1, 1, true),
-      pull: c.match(p + ".pull", lo.pull, /^(up|down|none)$/, 4, "\"up\", \"down\" or \"none\"", "none")
-    };
-    for (var j = 0; j < interlocks.length; j++) {
-      if (interlocks[j].name === il.name) c.errors.push(p + ".name \"" + il.name + "\" is used twice");
-    }
-    interlocks.push(il);
-  }
-  var duty = null;
-  if (o.dutyCycle !== undefined) {
-    var d = c.obj("pump.dutyCycle", o.dutyCycle, "maxRunSeconds windowMinutes", true);
-    duty = {
-      maxRunSeconds: c.num("pump.dutyCycle.maxRunSeconds", d.maxRunSeconds, 1, 86400, NaN, false),
-      windowMinutes: c.num("pump.dutyCycle.windowMinutes", d.windowMinutes, 1, 1440, NaN, false)
-    };
-    if (duty.maxRunSeconds > duty.windowMinutes * 60) c.errors.push("pump.dutyCycle.maxRunSeconds must not exceed the window (" + duty.windowMinutes * 60 + " s)");
-  }
-  var requires = null;
-  if (o.requires !== undefined) {
-    var r = c.obj("pump.requires", o.requires, "sensor maxAgeSeconds", true);
-    var found = false;
-    for (var k = 0; k < sensors.length; k++) if (sensors[k].name === r.sensor) found = true;
-    if (!found) c.fail("pump.requires.sensor", "the name of a configured sensor", r.sensor);
-    requires = { sensor: String(r.sensor), maxAgeSeconds: c.num("pump.requires.maxAgeSeconds", r.maxAgeSeconds, 10, 86400, NaN, false) };
-  }
-  var pump: PumpConfig = {
-    pin: c.pin("pump.pin", o.pin, board, true, null),
-    activeLow: c.bool("pump.activeLow", o.activeLow, false),
-    maxRunSeconds: c.num("pump.maxRunSeconds", o.maxRunSeconds, 1, 86400, NaN, false),
-    minOffSeconds: c.num("pump.minOffSeconds", o.minOffSeconds, 0, 86400, 30, false),
-    linkLostOffSeconds: c.num("pump.linkLostOffSeconds", o.linkLostOffSeconds, 0, 3600, 30, false),
-    interlocks: interlocks,
-    dutyCycle: duty,
-    requires: requires
-  };
-  for (var m = 0; m < interlocks.length; m++) {
-    if (interlocks[m].pin >= 0 && interlocks[m].pin === pump.pin) c.errors.push("pump.interlocks[" + m + "].pin is the relay pin");
-  }
-  return pump;
-}
-
 /**
  * Validate a parsed config.json and fill in defaults.
  * @param raw what JSON.parse gave (any type: a string or an array is reported, not thrown)
  * @param runningBoard process.env.BOARD on a device, to refuse a config written for another board
  */
 export function validateConfig(raw: any, runningBoard?: string): ConfigResult {
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return { config: null, errors: ["config must be a JSON object, got " + describe(raw)] };
+  // Everything below is nested on purpose: on the device this runs once at boot, and nested functions are
+  // garbage-collected after it returns, where module-level ones would cost JsVars forever (ARCHITECTURE.md).
+  /** Describe a received value for an error message, shortly and without leaking long strings. */
+  function describe(v: any): string {
+    if (v === undefined) return "nothing";
+    var s: string;
+    try {
+      s = JSON.stringify(v);
+    } catch (e) {
+      s = String(v);
+    }
+    if (s === undefined) s = typeof v;
+    return s.length > 40 ? s.substr(0, 37) + "..." : s;
+  }
+
+  /*
+   * One validator pass over one raw object. Methods return the value or its default; on a wrong value they
+   * record the error and return the default so the pass goes on and reports every wrong field at once.
+   */
+  class Checker {
+    errors: string[] = [];
+    /** Paths of objects already reported as wrong: their fields are not reported again. */
+    bad = " ";
+
+    fail(path: string, expected: string, got: any): void {
+      var dot = path.indexOf(".") < 0 ? path.length : path.lastIndexOf(".");
+      for (var p = path.substr(0, dot); p; p = p.substr(0, Math.max(p.lastIndexOf("."), 0))) {
+        if (this.bad.indexOf(" " + p + " ") >= 0) return;
+      }
+      this.errors.push(path + " must be " + expected + ", got " + describe(got));
+    }
+
+    obj(path: string, v: any, keys: string, required: boolean): any {
+      if (v === undefined && !required) return {};
+      if (v === null || typeof v !== "object" || Array.isArray(v)) {
+        this.fail(path, "an object", v);
+        this.bad += path + " ";
+        return {};
+      }
+      for (var k in v) {
+        if ((" " + keys + " ").indexOf(" " + k + " ") < 0) this.errors.push(path + (path ? "." : "") + k + " is not a known setting (known: " + keys + ")");
+      }
+      return v;
+    }
+
+    num(path: string, v: any, min: number, max: number, dflt: number, integer: boolean): number {
+      if (v === undefined && dflt === dflt) return dflt;
+      if (typeof v !== "number" || v !== v || v < min || v > max || (integer && Math.floor(v) !== v)) {
+        this.fail(path, (integer ? "a whole number" : "a number") + " between " + min + " and " + max, v);
+        return dflt;
+      }
+      return v;
+    }
+
+    str(path: string, v: any, minLen: number, maxLen: number, dflt: string | null): string {
+      if (v === undefined && dflt !== null) return dflt;
+      if (typeof v !== "string" || v.length < minLen || v.length > maxLen) {
+        this.fail(path, minLen > 0 ? "a string of " + minLen + " to " + maxLen + " characters" : "a string of at most " + maxLen + " characters", v);
+        return dflt || "";
+      }
+      return v;
+    }
+
+    /** A string of 1..maxLen characters matching re; "/" (topic prefixes) may not lead, trail or double. */
+    match(path: string, v: any, re: RegExp, maxLen: number, expected: string, dflt: string | null): string {
+      if (v === undefined && dflt !== null) return dflt;
+      if (typeof v !== "string" || !v.length || v.length > maxLen || !re.test(v) || v[0] === "/" || v[v.length - 1] === "/" || v.indexOf("//") >= 0) {
+        this.fail(path, expected, v);
+        return dflt || "";
+      }
+      return v;
+    }
+
+    bool(path: string, v: any, dflt: boolean): boolean {
+      if (v === undefined) return dflt;
+      if (v !== true && v !== false) {
+        this.fail(path, "true or false", v);
+        return dflt;
+      }
+      return v;
+    }
+
+    pin(path: string, v: any, board: BoardInfo | undefined, output: boolean, dflt: string | null): number {
+      if (v === undefined && dflt !== null) v = dflt;
+      if (!board) return -1;
+      var n = resolvePin(board, v);
+      if (n < 0 || (output ? board.outputs : board.inputs).indexOf(n) < 0) {
+        this.fail(path, "a" + (output ? "n output" : "n input") + " pin of " + board.name + (n < 0 ? "" : " (GPIO" + n + " cannot be one)"), v);
+        return -1;
+      }
+      return n;
+    }
+
+    perQuantity(path: string, v: any, min: number, max: number, dflt: number, integer: boolean): PerQuantity {
+      var o = this.obj(path, v, "temperature humidity pressure", false);
+      return {
+        temperature: this.num(path + ".temperature", o.temperature, min, max, dflt, integer),
+        humidity: this.num(path + ".humidity", o.humidity, min, max, dflt, integer),
+        pressure: this.num(path + ".pressure", o.pressure, min, max, dflt, integer)
+      };
+    }
+  }
+
+  function sensorConfig(c: Checker, raw: any, path: string, board: BoardInfo | undefined): SensorConfig {
+    var o = c.obj(path, raw, "type name address pin sda scl intervalSeconds average heartbeatSeconds offset delta decimals", true);
+    var type = o.type;
+    if (type !== "bme280" && type !== "bmp280" && type !== "dht22") {
+      c.fail(path + ".type", "one of \"bme280\", \"bmp280\", \"dht22\"", type);
+      type = "bme280";
+    }
+    var i2c = type !== "dht22";
+    var address = -1;
+    if (i2c) {
+      address = c.num(path + ".address", o.address, 0x76, 0x77, 0x76, true);
+      if (o.pin !== undefined) c.errors.push(path + ".pin is for DHT22; " + type + " is on I2C (use sda/scl)");
+    } else {
+      if (o.address !== undefined) c.errors.push(path + ".address is for I2C parts; dht22 uses pin");
+      if (o.sda !== undefined || o.scl !== undefined) c.errors.push(path + ".sda/scl are for I2C parts; dht22 uses pin");
+    }
+    return {
+      type: type,
+      name: c.match(path + ".name", o.name, NAME_RE, 24, "1 to 24 of a-z, 0-9, _", type),
+      address: address,
+      pin: i2c ? -1 : c.pin(path + ".pin", o.pin, board, false, null),
+      sda: i2c ? c.pin(path + ".sda", o.sda, board, false, board ? board.i2c.sda : null) : -1,
+      scl: i2c ? c.pin(path + ".scl", o.scl, board, false, board ? board.i2c.scl : null) : -1,
+      // DHT22: one conversion per 2 s at most (datasheet section 7, "collecting period").
+      intervalSeconds: c.num(path + ".intervalSeconds", o.intervalSeconds, i2c ? 1 : 2, 86400, 30, false),
+      average: c.num(path + ".average", o.average, 1, 16, 1, true),
+      heartbeatSeconds: c.num(path + ".heartbeatSeconds", o.heartbeatSeconds, 0, 86400, 300, false),
+      offset: c.perQuantity(path + ".offset", o.offset, -100, 100, 0, false),
+      delta: c.perQuantity(path + ".delta", o.delta, 0, 1000, 0, false),
+      decimals: c.perQuantity(path + ".decimals", o.decimals, 0, 3, 1, true)
+    };
+  }
+
+  function pumpConfig(c: Checker, raw: any, board: BoardInfo | undefined, sensors: SensorConfig[]): PumpConfig {
+    var o = c.obj("pump", raw, "pin activeLow maxRunSeconds minOffSeconds linkLostOffSeconds interlocks dutyCycle requires", true);
+    var interlocks: InterlockConfig[] = [];
+    var list = o.interlocks === undefined ? [] : o.interlocks;
+    if (!Array.isArray(list) || list.length > 4) {
+      c.fail("pump.interlocks", "a list of at most 4 interlocks", list);
+      list = [];
+    }
+    for (var i = 0; i < list.length; i++) {
+      var p = "pump.interlocks[" + i + "]";
+      var lo = c.obj(p, list[i], "name pin activeLevel pull", true);
+      var il: InterlockConfig = {
+        name: c.match(p + ".name", lo.name, NAME_RE, 24, "1 to 24 of a-z, 0-9, _", null),
+        pin: c.pin(p + ".pin", lo.pin, board, false, null),
+        activeLevel: c.num(p + ".activeLevel", lo.activeLevel, 0, 1, 1, true),
+        pull: c.match(p + ".pull", lo.pull, /^(up|down|none)$/, 4, "\"up\", \"down\" or \"none\"", "none")
+      };
+      for (var j = 0; j < interlocks.length; j++) {
+        if (interlocks[j].name === il.name) c.errors.push(p + ".name \"" + il.name + "\" is used twice");
+      }
+      interlocks.push(il);
+    }
+    var duty = null;
+    if (o.dutyCycle !== undefined) {
+      var d = c.obj("pump.dutyCycle", o.dutyCycle, "maxRunSeconds windowMinutes", true);
+      duty = {
+        maxRunSeconds: c.num("pump.dutyCycle.maxRunSeconds", d.maxRunSeconds, 1, 86400, NaN, false),
+        windowMinutes: c.num("pump.dutyCycle.windowMinutes", d.windowMinutes, 1, 1440, NaN, false)
+      };
+      if (duty.maxRunSeconds > duty.windowMinutes * 60) c.errors.push("pump.dutyCycle.maxRunSeconds must not exceed the window (" + duty.windowMinutes * 60 + " s)");
+    }
+    var requires = null;
+    if (o.requires !== undefined) {
+      var r = c.obj("pump.requires", o.requires, "sensor maxAgeSeconds", true);
+      var found = false;
+      for (var k = 0; k < sensors.length; k++) if (sensors[k].name === r.sensor) found = true;
+      if (!found) c.fail("pump.requires.sensor", "the name of a configured sensor", r.sensor);
+      requires = { sensor: String(r.sensor), maxAgeSeconds: c.num("pump.requires.maxAgeSeconds", r.maxAgeSeconds, 10, 86400, NaN, false) };
+    }
+    var pump: PumpConfig = {
+      pin: c.pin("pump.pin", o.pin, board, true, null),
+      activeLow: c.bool("pump.activeLow", o.activeLow, false),
+      maxRunSeconds: c.num("pump.maxRunSeconds", o.maxRunSeconds, 1, 86400, NaN, false),
+      minOffSeconds: c.num("pump.minOffSeconds", o.minOffSeconds, 0, 86400, 30, false),
+      linkLostOffSeconds: c.num("pump.linkLostOffSeconds", o.linkLostOffSeconds, 0, 3600, 30, false),
+      interlocks: interlocks,
+      dutyCycle: duty,
+      requires: requires
+    };
+    for (var m = 0; m < interlocks.length; m++) {
+      if (interlocks[m].pin >= 0 && interlocks[m].pin === pump.pin) c.errors.push("pump.interlocks[" + m + "].pin is the relay pin");
+    }
+    return pump;
+  }
+
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return { config: null, errors: ["config must be a JSON object, got " + describe(raw)], relay: null };
   var c = new Checker();
   var o = c.obj("", raw, "board wifi mqtt device sensors pump homeassistant", true);
   var board = boardInfo(o.board);
   if (!board) c.fail("board", "one of " + BOARD_IDS, o.board);
-  else if (runningBoard && runningBoard !== board.espruino) c.errors.push("board is \"" + board.id + "\" (Espruino " + board.espruino + ") but this device runs " + runningBoard);
+  // A custom build of a board family ("LINUX1600": the Linux build with the ESP8266's 1600 JsVars) counts.
+  else if (runningBoard && runningBoard.indexOf(board.espruino) !== 0) c.errors.push("board is \"" + board.id + "\" (Espruino " + board.espruino + ") but this device runs " + runningBoard);
 
   var wifi = null;
   if (!board || board.wifi) {
@@ -351,9 +361,16 @@ export function validateConfig(raw: any, runningBoard?: string): ConfigResult {
     prefix: c.match("homeassistant.prefix", h.prefix, PREFIX_RE, 64, "at most 64 characters of topic levels of A-Z, a-z, 0-9, _, - joined by /", "homeassistant")
   };
 
-  if (c.errors.length) return { config: null, errors: c.errors };
+  var relay = null;
+  var rp = o.pump && typeof o.pump === "object" ? o.pump : null;
+  if (board && rp && (rp.activeLow === undefined || rp.activeLow === true || rp.activeLow === false)) {
+    var rpin = resolvePin(board, rp.pin);
+    if (rpin >= 0 && board.outputs.indexOf(rpin) >= 0) relay = { pin: rpin, activeLow: rp.activeLow === true };
+  }
+  if (c.errors.length) return { config: null, errors: c.errors, relay: relay };
   return {
-    config: { board: board!.id, wifi: wifi, mqtt: mqtt, device: device, sensors: sensors, pump: pump, homeassistant: ha },
-    errors: []
+    config: { board: board!.id, boardName: board!.name, wifi: wifi, mqtt: mqtt, device: device, sensors: sensors, pump: pump, homeassistant: ha },
+    errors: [],
+    relay: relay
   };
 }

@@ -141,3 +141,17 @@ test("config: linux has no wifi, esp32 has TLS", () => {
   assert.deepEqual(r.errors, []);
   assert.equal(r.config!.mqtt.port, 8883, "TLS default port");
 });
+
+test("config: the relay pin and polarity are known even when the config is refused", () => {
+  const c = example();
+  c.mqtt.port = "x";
+  c.pump.activeLow = true;
+  const r = validateConfig(c);
+  assert.equal(r.config, null);
+  assert.deepEqual(r.relay, { pin: 14, activeLow: true });
+  assert.equal(validateConfig(withChange("pump.pin", "D99")).relay, null);
+  assert.equal(validateConfig(withChange("pump.activeLow", "yes")).relay, null, "unknown polarity: no level is safe to drive");
+  assert.equal(validateConfig({ board: "nope", pump: { pin: "D5" } }).relay, null);
+  assert.deepEqual(validateConfig(example()).relay, { pin: 14, activeLow: false });
+  assert.equal(validateConfig(example()).config!.boardName, "NodeMCU v1 (ESP8266)");
+});
