@@ -1264,6 +1264,7 @@ export class Runtime {
   wifiLost(reason: string): void {
     for (const s of Array.from(this.sockets)) {
       s.blackholed = true;
+      if (s.node) this.zombies.add(s.node);
       this.closeSock(s, -9);
     }
     if (this.wifiMod) {
