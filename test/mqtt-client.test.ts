@@ -427,4 +427,6 @@ test("a connector that reports onClose synchronously: the returned link is ignor
   assert.equal(clock.pending(), 1);
   clock.runNext();
   assert.equal(links.length, 2);
+  client.end();
+  assert.deepEqual(links.map((l) => l.closed), [false, false], "a link that reported its close is never touched again");
 });
