@@ -188,7 +188,7 @@ test("broker restart: reconnect, subscriptions restored (no session), QoS 1 publ
     await waitFor("link down", () => !n.client.connected);
     assert.equal(n.client.publish("n/t", "42", 1, true), true, "QoS 1 queued while down");
     assert.equal(n.client.publish("n/q0", "x", 0, false), false, "QoS 0 dropped while down");
-    await (broker as any).spawn(); // same port again
+    await broker.startAgain(); // same port again
     await waitFor("reconnect", () => n.ev.connects === 2, 10000);
     assert.deepEqual(n.ev.sessions, [false, false]);
     const { ha, got } = await homeAssistant(broker, ["n/t"]);

@@ -122,6 +122,12 @@ export class Broker {
     await done;
   }
 
+  /** Start again on the same port after stop() or kill() (clients reconnect to the same address). */
+  async startAgain(): Promise<void> {
+    if (this.proc) throw new Error("mosquitto is still running");
+    await this.spawn();
+  }
+
   /** Stop and start again on the same port. */
   async restart(): Promise<void> {
     await this.stop();
