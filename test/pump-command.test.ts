@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseCommand } from "../firmware/pump/command.ts";
+import { parseCommand, CMD_OFF, CMD_ON } from "../firmware/pump/command.ts";
 
 const EXPECTED = "expected ON, OFF or {\"state\":\"ON\",\"seconds\":N}";
 
@@ -89,11 +89,14 @@ const REFUSED: [string, string, string][] = [
   ["seconds missing", "{\"state\":\"ON\",\"seconds\":}", "seconds must be a number, got nothing"]
 ];
 
+/** The command as a number (CMD_OFF, CMD_ON or seconds) for [on, seconds]. */
+const expect = (on: boolean, seconds: number) => (on ? (seconds > 0 ? seconds : CMD_ON) : CMD_OFF);
+
 test("parseCommand accepts ON/OFF text and the JSON form", () => {
   for (const [payload, on, seconds] of ACCEPTED) {
     const c = parseCommand(payload);
-    assert.equal(typeof c, "object", JSON.stringify(payload) + " -> " + JSON.stringify(c));
-    assert.deepEqual({ on: (c as any).on, seconds: (c as any).seconds }, { on, seconds }, JSON.stringify(payload));
+    assert.equal(typeof c, "number", JSON.stringify(payload) + " -> " + JSON.stringify(c));
+    assert.equal(c, expect(on, seconds), JSON.stringify(payload));
   }
 });
 
@@ -121,16 +124,15 @@ test("parseCommand never throws on values that are not strings", () => {
   }
 });
 
-test("parseCommand reuses one result object (no allocation per command)", () => {
-  const a = parseCommand("ON");
-  const b = parseCommand("{\"state\":\"ON\",\"seconds\":3}");
-  assert.equal(a, b);
-  assert.deepEqual(b, { on: true, seconds: 3 });
+test("parseCommand returns a number for a command (no allocation per command)", () => {
+  assert.equal(parseCommand("ON"), CMD_ON);
+  assert.equal(parseCommand("OFF"), CMD_OFF);
+  assert.equal(parseCommand("{\"state\":\"ON\",\"seconds\":3}"), 3);
 });
 
 test("parseCommand accepts exactly 128 bytes", () => {
   const p = "{\"state\":\"ON\"" + " ".repeat(128 - 15) + "}";
   assert.equal(p.length, 128 - 1);
-  assert.deepEqual(parseCommand(p + " "), { on: true, seconds: 0 });
+  assert.equal(parseCommand(p + " "), CMD_ON);
   assert.equal(typeof parseCommand(p + "  "), "string");
 });

@@ -183,7 +183,7 @@ function scenario(cfg: PumpConfig, initial: number[], warm: boolean, actions: Ac
   for (const a of actions) {
     if (a.k === "cmd") {
       const c = parseCommand(a.p);
-      mayStart = !a.retained && typeof c === "object" && c.on;
+      mayStart = !a.retained && typeof c === "number" && c >= 0;
       pump.command(a.p, a.retained);
       mayStart = false;
     } else if (a.k === "tick") clock.tick(a.ms);

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Pump, DEBOUNCE_MS, type PumpEvents } from "../firmware/pump/pump.ts";
-import { DutyWindow, DUTY_SLOTS } from "../firmware/pump/duty.ts";
+import { dutyUsed, DUTY_SIZE, DUTY_SLOTS, D_WINDOW_MS } from "../firmware/pump/duty.ts";
 import type { PumpConfig } from "../firmware/config.ts";
 import type { InputPin, OutputPin } from "../firmware/types.ts";
 import { FakeClock } from "./helpers/fakeclock.ts";
@@ -429,14 +429,17 @@ test("duty cycle: less than a second of budget refuses rather than clicking the 
 });
 
 test("duty window: more runs than slots are merged, over-counting only", () => {
-  const w = new DutyWindow(60000);
-  for (let i = 0; i < DUTY_SLOTS; i++) w.add(i * 2000, i * 2000 + 1000);
-  assert.equal(w.usedMs(16000), DUTY_SLOTS * 1000);
-  w.add(16000, 17000); // merges [0,1000) and [2000,3000) into [0,3000)
-  assert.equal(w.usedMs(17000), (DUTY_SLOTS + 1) * 1000 + 1000);
-  assert.equal(w.usedMs(61000), (DUTY_SLOTS + 1) * 1000 + 1000 - 1000, "window (1 s, 61 s] clips the merged run");
-  w.add(200000, 201000); // everything older is out of the window and dropped
-  assert.equal(w.usedMs(201000), 1000);
+  const w = new Float64Array(DUTY_SIZE);
+  w[D_WINDOW_MS] = 60000;
+  const add = (start: number, end: number) => dutyUsed(w, end, start);
+  const usedMs = (now: number) => dutyUsed(w, now, -1);
+  for (let i = 0; i < DUTY_SLOTS; i++) add(i * 2000, i * 2000 + 1000);
+  assert.equal(usedMs(16000), DUTY_SLOTS * 1000);
+  add(16000, 17000); // merges [0,1000) and [2000,3000) into [0,3000)
+  assert.equal(usedMs(17000), (DUTY_SLOTS + 1) * 1000 + 1000);
+  assert.equal(usedMs(61000), (DUTY_SLOTS + 1) * 1000 + 1000 - 1000, "window (1 s, 61 s] clips the merged run");
+  assert.equal(add(200000, 201000), 1000, "everything older is out of the window and dropped");
+  assert.equal(usedMs(201000), 1000);
 });
 
 test("stale dependency: ON refused until a fresh reading, OFF when readings stop", () => {

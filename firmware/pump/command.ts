@@ -12,171 +12,171 @@
  *
  * The JSON form is scanned by hand rather than with JSON.parse: JSON.parse silently keeps the last of two
  * duplicate keys ({"state":"OFF","state":"ON"}), accepts any nesting depth and costs a throw per error.
+ *
+ * Memory (Espruino keeps every module-level function alive, 5 JsVars + 1 per parameter, and the bundle's
+ * minifier inlines a function called from one place): the whole validator is ONE function with no helper
+ * functions and no module-level strings, and a command is a number, so it keeps nothing between calls.
+ * Inlined into Pump.command, it costs no JsVar at all between commands.
  */
 
-/** One validated command. seconds: run length asked for, 0 = the configured maximum (always 0 with OFF). */
-export interface PumpCommand {
-  on: boolean;
-  seconds: number;
-}
+/** parseCommand's result for OFF. */
+export const CMD_OFF = -1;
+/** parseCommand's result for ON without seconds (run for the configured maximum). */
+export const CMD_ON = 0;
 
 const MAX_PAYLOAD = 128;
 const MAX_SECONDS = 86400;
-const EXPECTED = "expected ON, OFF or {\"state\":\"ON\",\"seconds\":N}";
-/** Index of the first non-digit at or after i. */
-function digits(t: string, i: number): number {
-  while (i < t.length && t.charCodeAt(i) >= 48 && t.charCodeAt(i) <= 57) i++;
-  return i;
-}
 
 /**
- * JSON number grammar (RFC 8259 section 6): no leading "+", no leading zeros, no NaN/Infinity. Scanned by
- * hand because Espruino's regex engine has no "?" quantifier (tools/guard.ts).
- */
-function isJsonNumber(t: string): boolean {
-  var i = t[0] === "-" ? 1 : 0;
-  var j = t[i] === "0" ? i + 1 : digits(t, i);
-  if (j === i) return false;
-  if (t[j] === ".") {
-    i = j + 1;
-    j = digits(t, i);
-    if (j === i) return false;
-  }
-  if (t[j] === "e" || t[j] === "E") {
-    i = t[j + 1] === "+" || t[j + 1] === "-" ? j + 2 : j + 1;
-    j = digits(t, i);
-    if (j === i) return false;
-  }
-  return j === t.length;
-}
-
-// One result object, filled by each successful call: a command per message costs no allocation.
-var result: PumpCommand = { on: false, seconds: 0 };
-
-function ok(on: boolean, seconds: number): PumpCommand {
-  result.on = on;
-  result.seconds = seconds;
-  return result;
-}
-
-/** A short printable quote of (already printable) text for an error message. */
-function quote(s: string): string {
-  return JSON.stringify(s.length > 32 ? s.substr(0, 29) + "..." : s);
-}
-
-function isSpace(c: string): boolean {
-  return c === " " || c === "\t" || c === "\n" || c === "\r";
-}
-
-function skipSpace(s: string, i: number): number {
-  while (i < s.length && isSpace(s.charAt(i))) i++;
-  return i;
-}
-
-/** What a value starting at s[i] looks like, for "must be X, got Y" messages. */
-function kind(s: string, i: number): string {
-  var c = s.charAt(i);
-  if (c === "{" || c === "[") return "nested JSON (" + (c === "{" ? "an object" : "an array") + ")";
-  if (c === "\"") return "a string";
-  if (c === "" || c === "}" || c === ",") return "nothing";
-  var end = i;
-  while (end < s.length && end < i + 12 && ",}] \t\r\n".indexOf(s.charAt(end)) < 0) end++;
-  return quote(s.substring(i, end));
-}
-
-/** End index (exclusive) of the string token opening at s[i] (a '"'), or -1 if unterminated or escaped. */
-function stringEnd(s: string, i: number): number {
-  var end = s.indexOf("\"", i + 1);
-  if (end < 0) return -1;
-  if (s.lastIndexOf("\\", end) > i) return -2;
-  return end + 1;
-}
-
-/*
- * The JSON form: one flat object with the keys state (string) and seconds (number), each at most once.
- * s is trimmed and starts with "{".
- */
-function parseObject(s: string): PumpCommand | string {
-  var i = skipSpace(s, 1);
-  var state = "";
-  var seconds = -1;
-  var hasSeconds = false;
-  var end: number;
-  if (s.charAt(i) === "}") i = skipSpace(s, i + 1);
-  else {
-    for (;;) {
-      if (s.charAt(i) !== "\"") return "JSON command: expected a key in double quotes at offset " + i + ", got " + kind(s, i);
-      end = stringEnd(s, i);
-      if (end === -2) return "JSON command: escape sequences are not accepted";
-      if (end < 0) return "JSON command: unterminated string at offset " + i;
-      var key = s.substring(i + 1, end - 1);
-      i = skipSpace(s, end);
-      if (s.charAt(i) !== ":") return "JSON command: expected ':' after \"" + key + "\" at offset " + i;
-      i = skipSpace(s, i + 1);
-      if (key === "state") {
-        if (state !== "") return "JSON command: duplicate key \"state\"";
-        if (s.charAt(i) !== "\"") return "JSON command: state must be \"ON\" or \"OFF\", got " + kind(s, i);
-        end = stringEnd(s, i);
-        if (end === -2) return "JSON command: escape sequences are not accepted";
-        if (end < 0) return "JSON command: unterminated string at offset " + i;
-        state = s.substring(i + 1, end - 1);
-        var upper = state.toUpperCase();
-        if (upper !== "ON" && upper !== "OFF") return "JSON command: state must be \"ON\" or \"OFF\", got " + quote(state);
-        state = upper;
-        i = end;
-      } else if (key === "seconds") {
-        if (hasSeconds) return "JSON command: duplicate key \"seconds\"";
-        hasSeconds = true;
-        end = i;
-        while (end < s.length && ",}] \t\r\n".indexOf(s.charAt(end)) < 0) end++;
-        var token = s.substring(i, end);
-        if (!isJsonNumber(token)) return "JSON command: seconds must be a number, got " + kind(s, i);
-        seconds = parseFloat(token);
-        if (!(seconds > 0 && seconds <= MAX_SECONDS)) return "JSON command: seconds must be more than 0 and at most " + MAX_SECONDS + ", got " + quote(token);
-        i = end;
-      } else {
-        return "JSON command: unknown key " + quote(key) + " (known: state, seconds)";
-      }
-      i = skipSpace(s, i);
-      var c = s.charAt(i);
-      if (c === ",") {
-        i = skipSpace(s, i + 1);
-        continue;
-      }
-      if (c !== "}") return "JSON command: expected ',' or '}' at offset " + i + ", got " + kind(s, i);
-      i = skipSpace(s, i + 1);
-      break;
-    }
-  }
-  if (i < s.length) return "JSON command: unexpected text after the object at offset " + i;
-  if (state === "") return "JSON command: \"state\" is missing; " + EXPECTED;
-  if (state === "OFF") return hasSeconds ? "JSON command: seconds only goes with \"ON\"" : ok(false, 0);
-  return ok(true, hasSeconds ? seconds : 0);
-}
-
-/**
- * Validate one payload received on the pump's command topic. Never throws.
+ * Validate one payload received on the pump's command topic. Never throws, allocates nothing that
+ * outlives the call.
  * @param payload the message as an Espruino byte string (one char per byte)
- * @returns the command, or a one-line error message (printable ASCII, under 130 characters) saying what
- *   was expected and what arrived. The returned command object is reused by the next call: read it at once.
+ * @returns CMD_OFF (-1), CMD_ON (0: ON for the configured maximum), N > 0 (ON for N seconds, at most
+ *   86400, fractions allowed), or a one-line error message (printable ASCII, under 130 characters) saying
+ *   what was expected and what arrived.
  */
-export function parseCommand(payload: string): PumpCommand | string {
-  if (typeof payload !== "string") return EXPECTED + ", got " + (payload === null ? "null" : typeof payload);
+export function parseCommand(payload: string): number | string {
+  // Local, not module-level: a module-level string would be kept for good (about 1 JsVar per 10 bytes).
+  var expected = "expected ON, OFF or {\"state\":\"ON\",\"seconds\":N}";
+  /** Whitespace around JSON tokens; a bare JSON token ends at one of DELIMITERS. */
+  var SPACES = " \t\r\n";
+  var DELIMITERS = ",}] \t\r\n";
+  if (typeof payload !== "string") return expected + ", got " + (payload === null ? "null" : typeof payload);
   var n = payload.length;
-  if (n === 0) return EXPECTED + ", got an empty payload";
+  if (n === 0) return expected + ", got an empty payload";
   if (n > MAX_PAYLOAD) return "payload too long: " + n + " bytes, at most " + MAX_PAYLOAD;
-  for (var i = 0; i < n; i++) {
+  var i: number;
+  for (i = 0; i < n; i++) {
     var b = payload.charCodeAt(i);
     if (b > 126 || (b < 32 && b !== 9 && b !== 10 && b !== 13)) {
-      return "binary payload: byte 0x" + (b < 16 ? "0" : "") + b.toString(16).toUpperCase() + " at offset " + i + "; " + EXPECTED;
+      return "binary payload: byte 0x" + (b < 16 ? "0" : "") + b.toString(16).toUpperCase() + " at offset " + i + "; " + expected;
     }
   }
   var s = payload.trim();
-  if (s === "") return EXPECTED + ", got only whitespace";
-  var upper = s.toUpperCase();
-  if (upper === "ON") return ok(true, 0);
-  if (upper === "OFF") return ok(false, 0);
-  if (s.charAt(0) === "{") return parseObject(s);
-  if (s.charAt(0) === "[") return "arrays are not accepted; " + EXPECTED;
-  return EXPECTED + ", got " + quote(s);
+  if (s === "") return expected + ", got only whitespace";
+  var word = s.toUpperCase();
+  if (word === "ON") return CMD_ON;
+  if (word === "OFF") return CMD_OFF;
+  if (s.charAt(0) === "[") return "arrays are not accepted; " + expected;
+
+  // Errors that quote what arrived leave the loop below with: err (the message up to what arrived), got
+  // (the text to quote, or null to describe the JSON token at offset i) and tail (the rest of the message).
+  var err = expected + ", got ";
+  var got: string | null = s;
+  var tail = "";
+  if (s.charAt(0) === "{") {
+    // One flat object with the keys state (string) and seconds (number), each at most once.
+    got = null;
+    n = s.length;
+    var state = "";
+    var seconds = -1;
+    var end: number;
+    var c: string;
+    i = 1;
+    while (i < n && SPACES.indexOf(s.charAt(i)) >= 0) i++;
+    var closed = s.charAt(i) === "}";
+    while (!closed) {
+      // "key"
+      if (s.charAt(i) !== "\"") {
+        err = "JSON command: expected a key in double quotes at offset " + i + ", got ";
+        break;
+      }
+      end = s.indexOf("\"", i + 1) + 1;
+      if (end === 0) return "JSON command: unterminated string at offset " + i;
+      c = s.substring(i + 1, end - 1);
+      if (c.indexOf("\\") >= 0) return "JSON command: escape sequences are not accepted";
+      var key = c;
+      i = end;
+      while (i < n && SPACES.indexOf(s.charAt(i)) >= 0) i++;
+      if (s.charAt(i) !== ":") return "JSON command: expected ':' after \"" + key + "\" at offset " + i;
+      i++;
+      while (i < n && SPACES.indexOf(s.charAt(i)) >= 0) i++;
+      // value
+      if (key === "state") {
+        if (state !== "") return "JSON command: duplicate key \"state\"";
+        err = "JSON command: state must be \"ON\" or \"OFF\", got ";
+        if (s.charAt(i) !== "\"") break;
+        end = s.indexOf("\"", i + 1) + 1;
+        if (end === 0) return "JSON command: unterminated string at offset " + i;
+        c = s.substring(i + 1, end - 1);
+        if (c.indexOf("\\") >= 0) return "JSON command: escape sequences are not accepted";
+        state = c.toUpperCase();
+        if (state !== "ON" && state !== "OFF") {
+          got = c;
+          break;
+        }
+        i = end;
+      } else if (key === "seconds") {
+        if (seconds !== -1) return "JSON command: duplicate key \"seconds\"";
+        end = i;
+        while (end < n && DELIMITERS.indexOf(s.charAt(end)) < 0) end++;
+        c = s.substring(i, end);
+        // JSON number grammar (RFC 8259 section 6: no "+", no leading zeros, no NaN/Infinity) as a state
+        // machine, since Espruino's regex engine has no "?" (tools/guard.ts). Accepting states: 2 3 5 8.
+        //  0 start, 1 "-", 2 leading "0", 3 integer digits, 4 ".", 5 fraction digits, 6 "e", 7 exponent sign,
+        //  8 exponent digits; -1 not a number.
+        var st = 0;
+        for (var k = 0; k < c.length && st >= 0; k++) {
+          var ch = c.charAt(k);
+          var digit = ch >= "0" && ch <= "9";
+          if (st === 0 && ch === "-") st = 1;
+          else if (st <= 1 && ch === "0") st = 2;
+          else if ((st <= 1 || st === 3) && digit) st = 3;
+          else if ((st === 2 || st === 3) && ch === ".") st = 4;
+          else if ((st === 4 || st === 5) && digit) st = 5;
+          else if ((st === 2 || st === 3 || st === 5) && (ch === "e" || ch === "E")) st = 6;
+          else if (st === 6 && (ch === "+" || ch === "-")) st = 7;
+          else if (st >= 6 && digit) st = 8;
+          else st = -1;
+        }
+        if (st !== 2 && st !== 3 && st !== 5 && st !== 8) {
+          err = "JSON command: seconds must be a number, got ";
+          break;
+        }
+        seconds = parseFloat(c);
+        if (!(seconds > 0 && seconds <= MAX_SECONDS)) {
+          err = "JSON command: seconds must be more than 0 and at most " + MAX_SECONDS + ", got ";
+          got = c;
+          break;
+        }
+        i = end;
+      } else {
+        err = "JSON command: unknown key ";
+        got = key;
+        tail = " (known: state, seconds)";
+        break;
+      }
+      // , or }
+      while (i < n && SPACES.indexOf(s.charAt(i)) >= 0) i++;
+      c = s.charAt(i);
+      if (c === "}") closed = true;
+      else if (c === ",") {
+        i++;
+        while (i < n && SPACES.indexOf(s.charAt(i)) >= 0) i++;
+      } else {
+        err = "JSON command: expected ',' or '}' at offset " + i + ", got ";
+        break;
+      }
+    }
+    if (closed) {
+      i++;
+      while (i < n && SPACES.indexOf(s.charAt(i)) >= 0) i++;
+      if (i < n) return "JSON command: unexpected text after the object at offset " + i;
+      if (state === "") return "JSON command: \"state\" is missing; " + expected;
+      if (state === "OFF") return seconds === -1 ? CMD_OFF : "JSON command: seconds only goes with \"ON\"";
+      return seconds === -1 ? CMD_ON : seconds;
+    }
+    if (got === null) {
+      // Describe the token at i: what a value starting there looks like.
+      c = s.charAt(i);
+      if (c === "{" || c === "[") return err + "nested JSON (" + (c === "{" ? "an object" : "an array") + ")";
+      if (c === "\"") return err + "a string";
+      if (c === "" || c === "}" || c === ",") return err + "nothing";
+      end = i;
+      while (end < n && end < i + 12 && DELIMITERS.indexOf(s.charAt(end)) < 0) end++;
+      got = s.substring(i, end);
+    }
+  }
+  // A short printable quote of (already printable) text.
+  return err + JSON.stringify(got.length > 32 ? got.substr(0, 29) + "..." : got) + tail;
 }

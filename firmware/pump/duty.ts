@@ -9,60 +9,61 @@
  * a minimum off time, more than DUTY_SLOTS runs per window are rare anyway.
  *
  * The guarantee the pump builds on this (see Pump): a run starting at s may last at most
- * cap - usedMs(s). For any window (t - window, t] the running time is then at most the cap, because the
+ * cap - used(s). For any window (t - window, t] the running time is then at most the cap, because the
  * part of that window before s lies inside (s - window, s].
+ *
+ * Memory (Espruino keeps every module-level function alive, 5 JsVars + 1 per parameter): no class, ONE
+ * function, and the window's settings live in the same Float64Array as the runs, so the pump keeps one
+ * field for all of it.
  */
 
 export const DUTY_SLOTS = 8;
+/** Layout of a duty window (a Float64Array of DUTY_SIZE): settings, ring state, then the runs. */
+export const D_WINDOW_MS = 0;
+/** The most running allowed inside the window (ms); read by the pump, not used here. */
+export const D_CAP_MS = 1;
+/** Slot of the oldest run. */
+const D_HEAD = 2;
+/** Runs stored. */
+const D_COUNT = 3;
+/** Slot k is [D_RUNS + 2k] (start) and [D_RUNS + 2k + 1] (end). */
+const D_RUNS = 4;
+export const DUTY_SIZE = D_RUNS + 2 * DUTY_SLOTS;
 
-export class DutyWindow {
-  private _windowMs: number;
-  /** Pairs start,end; slot k at [2k, 2k+1]; oldest at _head. */
-  private _runs: Float64Array;
-  private _head: number;
-  private _count: number;
-
-  /** @param windowMs length of the sliding window in milliseconds (> 0) */
-  constructor(windowMs: number) {
-    this._windowMs = windowMs;
-    this._runs = new Float64Array(DUTY_SLOTS * 2);
-    this._head = 0;
-    this._count = 0;
+/**
+ * Bring a duty window up to nowMs and measure it. Drops the runs that ended before the window ending at
+ * nowMs; then, when startMs >= 0, records the run [startMs, nowMs) that has just finished.
+ * @param w a Float64Array(DUTY_SIZE): w[D_WINDOW_MS] the window length (> 0), w[D_CAP_MS] the cap, the rest
+ *   zero at first
+ * @returns milliseconds of recorded running inside (nowMs - window, nowMs]
+ */
+export function dutyUsed(w: Float64Array, nowMs: number, startMs: number): number {
+  var from = nowMs - w[D_WINDOW_MS];
+  var k: number;
+  // Drop runs that ended before the window that ends now.
+  while (w[D_COUNT] > 0 && w[D_RUNS + w[D_HEAD] * 2 + 1] <= from) {
+    w[D_HEAD] = (w[D_HEAD] + 1) % DUTY_SLOTS;
+    w[D_COUNT]--;
   }
-
-  /** Record one finished run [startMs, endMs), endMs being now. */
-  add(startMs: number, endMs: number): void {
-    var runs = this._runs;
-    // Drop runs that ended before the window that ends now.
-    while (this._count > 0 && runs[this._head * 2 + 1] <= endMs - this._windowMs) {
-      this._head = (this._head + 1) % DUTY_SLOTS;
-      this._count--;
-    }
-    if (this._count === DUTY_SLOTS) {
+  if (startMs >= 0) {
+    if (w[D_COUNT] === DUTY_SLOTS) {
       // Merge the two oldest: the second one now starts where the oldest started.
-      var second = (this._head + 1) % DUTY_SLOTS;
-      runs[second * 2] = runs[this._head * 2];
-      this._head = second;
-      this._count--;
+      k = (w[D_HEAD] + 1) % DUTY_SLOTS;
+      w[D_RUNS + k * 2] = w[D_RUNS + w[D_HEAD] * 2];
+      w[D_HEAD] = k;
+      w[D_COUNT]--;
     }
-    var k = (this._head + this._count) % DUTY_SLOTS;
-    runs[k * 2] = startMs;
-    runs[k * 2 + 1] = endMs;
-    this._count++;
+    k = (w[D_HEAD] + w[D_COUNT]) % DUTY_SLOTS;
+    w[D_RUNS + k * 2] = startMs;
+    w[D_RUNS + k * 2 + 1] = nowMs;
+    w[D_COUNT]++;
   }
-
-  /** Milliseconds of recorded running inside (nowMs - window, nowMs]. */
-  usedMs(nowMs: number): number {
-    var from = nowMs - this._windowMs;
-    var used = 0;
-    for (var j = 0; j < this._count; j++) {
-      var k = (this._head + j) % DUTY_SLOTS;
-      var a = this._runs[k * 2];
-      var b = this._runs[k * 2 + 1];
-      if (a < from) a = from;
-      if (b > nowMs) b = nowMs;
-      if (b > a) used += b - a;
-    }
-    return used;
+  var used = 0;
+  for (var j = 0; j < w[D_COUNT]; j++) {
+    k = D_RUNS + ((w[D_HEAD] + j) % DUTY_SLOTS) * 2;
+    var a = w[k] < from ? from : w[k];
+    var b = w[k + 1] > nowMs ? nowMs : w[k + 1];
+    if (b > a) used += b - a;
   }
+  return used;
 }

@@ -1,0 +1,21 @@
+/*
+ * Memory of the pump (firmware/pump/: Pump, command validator, duty window) on a real Espruino, the way
+ * firmware/main.ts wires it: two interlocks and a duty cycle, driven by bench/mem/pump-harness.ts's script.
+ *   ESPRUINO_BIN=/work/espruino/bin/espruino1600 npx tsx bench/memory.ts entry bench/mem/pump.ts
+ * The pump's cost is this run's steady state minus bench/mem/pump-base.ts's (same harness, no pump).
+ * The config object is built inside the factory, so whatever the pump does not keep of it is garbage.
+ */
+import { Pump } from "../../firmware/pump/pump";
+import { harness } from "./pump-harness";
+
+harness(function (relay, inputs, clock, events) {
+  return new Pump(
+    {
+      pin: 17, activeLow: false, maxRunSeconds: 600, minOffSeconds: 1, linkLostOffSeconds: 30,
+      interlocks: [{ name: "tank_full", pin: 22, activeLevel: 1, pull: "down" }, { name: "people_present", pin: 27, activeLevel: 1, pull: "down" }],
+      dutyCycle: { maxRunSeconds: 3, windowMinutes: 1 },
+      requires: null
+    },
+    relay, inputs, clock, events
+  );
+});
