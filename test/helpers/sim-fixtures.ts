@@ -149,7 +149,8 @@ export class Scene {
   async boot(): Promise<void> {
     const mark = this.msgs.length;
     this.bootAt = Date.now();
-    const d = await startDevice({ config: this.config });
+    // SIM_BUNDLE: run another build of the firmware (e.g. a deliberately broken one, to see tests go red).
+    const d = await startDevice({ config: this.config, bundle: process.env.SIM_BUNDLE || undefined });
     this.d = d;
     // The bundle's first run has written the relay's OFF level; from here on every change is recorded
     // (power cycles included: the runtime and its listeners stay).
