@@ -19,6 +19,7 @@ import type { PumpEvents } from "../../firmware/pump/pump";
 import { DeviceClock, DeviceInputPin, DeviceOutputPin } from "../../firmware/platform";
 
 declare function setInterval(fn: () => void, ms: number): any;
+declare var process: any;
 
 /** What the harness calls on the pump (firmware/node/node.ts's PumpPort). */
 export interface BenchPump {
@@ -103,7 +104,7 @@ export function harness(make: (relay: OutputPin, inputs: InputPin[], clock: Cloc
     at = end + 1;
     if (at > SCRIPT.length) {
       at = 0;
-      console.log("loop " + ++loops + ": " + counts.join(" ") + (pump ? " " + pump.attributes() : ""));
+      console.log("loop " + ++loops + ": JsVars " + process.memory().usage + ", events " + counts.join(" ") + (pump ? " " + pump.attributes() : ""));
     }
     if (!pump || s === "") return;
     if (s === "link1") pump.linkUp();

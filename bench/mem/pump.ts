@@ -13,7 +13,7 @@ harness(function (relay, inputs, clock, events) {
     {
       pin: 17, activeLow: false, maxRunSeconds: 600, minOffSeconds: 1, linkLostOffSeconds: 30,
       interlocks: [{ name: "tank_full", pin: 22, activeLevel: 1, pull: "down" }, { name: "people_present", pin: 27, activeLevel: 1, pull: "down" }],
-      dutyCycle: { maxRunSeconds: 3, windowMinutes: 1 },
+      dutyCycle: { maxRunSeconds: 20, windowMinutes: 1 },
       requires: null
     },
     relay, inputs, clock, events

@@ -234,213 +234,209 @@ export var Pump = function (this: Pump, cfg: PumpConfig, relay: OutputPin, inter
   this._run(RUN_ARM);
 } as any as PumpConstructor;
 
-Pump.prototype.command = function (this: Pump, payload: string, retained: boolean): void {
-  if (this._flags & F_CLOSED) return;
-  if (this._flags & F_BOOT) this._run(RUN_DUE);
-  var c = retained ? "retained message on " + T_PUMP_SET + " ignored: a stored command never drives the pump" : parseCommand(payload);
-  var on = typeof c === "number" && c >= 0;
-  var msg = typeof c === "string" ? c : "";
-  if (on) {
-    // The rules in the order of the file header: the first that fails gives the refusal.
-    var now = this._clock.now();
-    var locks = this._locks;
-    for (var k = 0, bit = 1; k < locks.length; k += L_STRIDE, bit <<= 1) {
-      if (this._active & bit || locks[k + L_PIN].read() === (this._levels & bit ? 1 : 0)) {
-        msg = "ON refused: interlock \"" + locks[k + L_NAME] + "\" is active";
-        break;
-      }
-    }
-    var ok = this._okMs!;
-    var runMs = (c as number) > 0 && (c as number) < this._maxRunSeconds ? (c as number) * 1000 : this._maxRunSeconds * 1000;
-    var offLeft = this._stopMs + this._minOffSeconds * 1000 - now;
-    var duty = this._duty;
-    var used = duty ? dutyUsed(duty, now, NONE) : 0;
-    if (msg !== "") {
-      // an interlock is active
-    } else if (this._downMs !== NONE) {
-      msg = "ON refused: the broker link is down";
-    } else if (this._sensor !== undefined && (ok === NONE || now - ok >= this._maxAgeSeconds! * 1000)) {
-      msg = "ON refused: sensor \"" + this._sensor + "\" has given no valid reading " +
-        (ok === NONE ? "yet" : "for " + Math.floor((now - ok) / 1000) + " s") + " (limit " + this._maxAgeSeconds + " s)";
-    } else if (this.on) {
-      if (now + runMs >= this._stopMs) msg = "ON refused: already ON with " + Math.ceil((this._stopMs - now) / 1000) + " s left; ON cannot extend a run";
-    } else if (offLeft > 0) {
-      msg = "ON refused: minimum off time, " + Math.ceil(offLeft / 1000) + " s left";
-    } else if (duty && duty[D_CAP_MS] - used < DUTY_MIN_RUN_MS) {
-      msg = "ON refused: duty cycle, ran " + Math.round(used / 1000) + " s of " + duty[D_CAP_MS] / 1000 + " s allowed per " + duty[D_WINDOW_MS] / 60000 + " min";
-    }
-    if (msg === "") {
-      // Start; or, while ON, shorten the run (its new end is a plain timeout). A start cut to what is left
-      // of the duty budget ends as R_DUTY.
-      this._flags &= ~F_DUTY_END;
-      if (!this.on) {
-        this._startMs = now;
-        if (duty && duty[D_CAP_MS] - used < runMs) {
-          runMs = duty[D_CAP_MS] - used;
-          this._flags |= F_DUTY_END;
-        }
-      }
-      this._stopMs = now + runMs;
-    }
-  } else if (msg === "" && !this.on) {
-    return; // OFF while OFF changes nothing
-  }
-  if (msg === "") {
-    this._set(on, R_COMMAND);
-    return;
-  }
-  this._refused++;
-  this._lastRefused = msg;
-  this._ev.onRefused(msg);
-};
-
-Pump.prototype.linkUp = function (this: Pump): void {
-  if (this._downMs === NONE) return;
-  this._downMs = NONE;
-  this._run(RUN_ARM);
-};
-
-Pump.prototype.linkDown = function (this: Pump): void {
-  if (this._downMs !== NONE) return; // repeated: the countdown keeps its start
-  this._downMs = this._clock.now();
-  this._run(RUN_DUE); // with linkLostOffSeconds 0 the deadline is now
-};
-
-Pump.prototype.sensorOk = function (this: Pump, name: string): void {
-  if (name === this._sensor) this._okMs = this._clock.now();
-};
-
-Pump.prototype.attributes = function (this: Pump): string {
-  var now = this._clock.now();
-  var run = this.on ? Math.floor((now - this._startMs) / 1000) : 0;
-  var left = this.on ? Math.ceil((this._stopMs - now) / 1000) : 0;
-  return "{\"reason\":" + JSON.stringify(this._reason) + ",\"run_seconds\":" + run + ",\"left_seconds\":" + (left > 0 ? left : 0) +
-    ",\"changes\":" + this._changes + ",\"refused\":" + this._refused + ",\"last_refused\":" + JSON.stringify(this._lastRefused) + "}";
-};
-
-Pump.prototype.allOff = function (this: Pump, reason: string): void {
-  if (this.on) this._set(false, reason);
-  else this._relay.write(this._offLevel);
-};
-
-Pump.prototype.close = function (this: Pump): void {
-  if (this._flags & F_CLOSED) return;
-  this._flags |= F_CLOSED;
-  this._relay.write(this._offLevel);
-  this.on = false;
-  if (this._timer !== undefined) this._clock.clearTimeout(this._timer);
-  this._timer = undefined;
-  for (var k = 0; k < this._locks.length; k += L_STRIDE) this._locks[k + L_PIN].unwatch(this._locks[k + L_WATCH]);
-};
-
-/**
- * Write the relay, then record and report. The only place the relay pin changes state. With `on` equal to
- * the current state (a shortened run), only the reason and the timer change, and onChange is repeated.
- */
-Pump.prototype._set = function (this: Pump, on: boolean, reason: string): void {
-  if (on !== this.on) {
-    var now = this._clock.now();
-    this._relay.write(on ? 1 - this._offLevel : this._offLevel);
-    if (!on) {
-      if (this._duty) dutyUsed(this._duty, now, this._startMs);
-      this._stopMs = now;
-    }
-    this.on = on;
-    this._changes++;
-  }
-  this._reason = reason;
-  this._run(RUN_ARM);
-  this._ev.onChange(on, reason);
-};
-
-/**
- * The one handler, called through _cb by the timer (no argument) and by every interlock input (its new
- * level, 0 or 1), and directly with RUN_DUE or RUN_ARM. In this order: an OFF that is due (run end, link
- * lost, stale sensor, or an interlock: an edge to its active level, or its input found active when the
- * debounce settles), the boot report, the debounced interlock states; then the single timer is re-armed
- * for the earliest deadline left. Re-arming happens in finally, and a debounce is only consumed after the
- * OFF and the boot report went out, so an event handler that throws (a full publish queue) can neither
- * delay an OFF nor lose a deadline or a report.
- */
-Pump.prototype._run = function (this: Pump, src?: number): void {
-  if (src === undefined) this._timer = undefined; // the timer fired: its id is spent
-  if (this._flags & F_CLOSED) return;
-  var now = this._clock.now();
-  var locks = this._locks;
-  var k: number;
-  var bit: number;
-  try {
-    var edge = src === 0 || src === 1;
-    var due = !edge && src !== RUN_ARM;
-    var settled = due && this._debounceMs !== NONE && this._debounceMs - now < SLACK_MS;
-    var why = "";
-    /** Interlocks whose input reads their active level now; those that stop the pump; debounced changes. */
-    var reading = 0;
-    var stops = 0;
-    var changed = 0;
-    if (edge || settled) {
-      for (k = 0, bit = 1; k < locks.length; k += L_STRIDE, bit <<= 1) {
-        if (locks[k + L_PIN].read() === (this._levels & bit ? 1 : 0)) reading |= bit;
-      }
-    }
-    if (edge) {
-      // Debounce armed before the OFF: its event may throw, the edge must still count. Any interlock whose
-      // active level is src may have caused the edge; one whose input reads it now is named first.
-      this._debounceMs = now + DEBOUNCE_MS;
-      stops = src ? this._levels : ~this._levels;
-      if (stops & reading) stops &= reading;
-    } else if (due && this.on) {
-      var ok = this._okMs!;
-      if (this._stopMs - now < SLACK_MS) why = this._flags & F_DUTY_END ? R_DUTY : R_TIMEOUT;
-      else if (this._downMs !== NONE && this._downMs + this._lostSeconds * 1000 - now < SLACK_MS) why = R_LINK_LOST;
-      else if (this._sensor !== undefined && (ok === NONE || ok + this._maxAgeSeconds! * 1000 - now < SLACK_MS)) why = R_STALE + ":" + this._sensor;
-    }
-    if (settled) {
-      changed = reading ^ this._active;
-      stops = changed & reading;
-    }
-    if (this.on && why === "") {
-      for (k = 0, bit = 1; k < locks.length; k += L_STRIDE, bit <<= 1) {
-        if (stops & bit) {
-          why = R_INTERLOCK + ":" + locks[k + L_NAME];
+Pump.prototype = {
+  command: function (this: Pump, payload: string, retained: boolean): void {
+    if (this._flags & F_CLOSED) return;
+    if (this._flags & F_BOOT) this._run(RUN_DUE);
+    var c = retained ? "retained message on " + T_PUMP_SET + " ignored: a stored command never drives the pump" : parseCommand(payload);
+    var on = typeof c === "number" && c >= 0;
+    var msg = typeof c === "string" ? c : "";
+    if (on) {
+      // The rules in the order of the file header: the first that fails gives the refusal.
+      var now = this._clock.now();
+      var locks = this._locks;
+      for (var k = 0, bit = 1; k < locks.length; k += L_STRIDE, bit <<= 1) {
+        if (this._active & bit || locks[k + L_PIN].read() === (this._levels & bit ? 1 : 0)) {
+          msg = "ON refused: interlock \"" + locks[k + L_NAME] + "\" is active";
           break;
         }
       }
-    }
-    if (why !== "") this._set(false, why);
-    if (due && this._flags & F_BOOT) {
-      this._flags &= ~F_BOOT;
-      // this._reason is still R_BOOT: nothing but a command (which reports the boot first) changes it while OFF.
-      this._ev.onChange(false, this._reason);
-      for (k = 0, bit = 1; k < locks.length; k += L_STRIDE, bit <<= 1) this._ev.onInterlock(locks[k + L_NAME], (this._active & bit) !== 0);
-    }
-    if (settled) {
-      this._debounceMs = NONE;
-      this._active ^= changed;
-      for (k = 0, bit = 1; k < locks.length; k += L_STRIDE, bit <<= 1) {
-        if (changed & bit) this._ev.onInterlock(locks[k + L_NAME], (reading & bit) !== 0);
+      var ok = this._okMs!;
+      var runMs = (c as number) > 0 && (c as number) < this._maxRunSeconds ? (c as number) * 1000 : this._maxRunSeconds * 1000;
+      var offLeft = this._stopMs + this._minOffSeconds * 1000 - now;
+      var duty = this._duty;
+      var used = duty ? dutyUsed(duty, now, NONE) : 0;
+      if (msg !== "") {
+        // an interlock is active
+      } else if (this._downMs !== NONE) {
+        msg = "ON refused: the broker link is down";
+      } else if (this._sensor !== undefined && (ok === NONE || now - ok >= this._maxAgeSeconds! * 1000)) {
+        msg = "ON refused: sensor \"" + this._sensor + "\" has given no valid reading " +
+          (ok === NONE ? "yet" : "for " + Math.floor((now - ok) / 1000) + " s") + " (limit " + this._maxAgeSeconds + " s)";
+      } else if (this.on) {
+        if (now + runMs >= this._stopMs) msg = "ON refused: already ON with " + Math.ceil((this._stopMs - now) / 1000) + " s left; ON cannot extend a run";
+      } else if (offLeft > 0) {
+        msg = "ON refused: minimum off time, " + Math.ceil(offLeft / 1000) + " s left";
+      } else if (duty && duty[D_CAP_MS] - used < DUTY_MIN_RUN_MS) {
+        msg = "ON refused: duty cycle, ran " + Math.round(used / 1000) + " s of " + duty[D_CAP_MS] / 1000 + " s allowed per " + duty[D_WINDOW_MS] / 60000 + " min";
       }
-    }
-  } finally {
-    // Re-arm for the earliest deadline still pending (a past one is handled by the tick that re-arms;
-    // the 1 ms floor keeps a bug from becoming a busy loop of 0 ms timers on the device).
-    var next = this._flags & F_BOOT ? now : NONE;
-    if (this._debounceMs !== NONE && (next === NONE || this._debounceMs < next)) next = this._debounceMs;
-    if (this._flags & F_CLOSED) next = NONE; // closed by an event handler
-    else if (this.on) {
-      if (next === NONE || this._stopMs < next) next = this._stopMs;
-      if (this._downMs !== NONE && this._downMs + this._lostSeconds * 1000 < next) next = this._downMs + this._lostSeconds * 1000;
-      if (this._sensor !== undefined) {
-        var t = this._okMs === NONE ? now : this._okMs! + this._maxAgeSeconds! * 1000;
-        if (t < next) next = t;
+      if (msg === "") {
+        // Start; or, while ON, shorten the run (its new end is a plain timeout). A start cut to what is left
+        // of the duty budget ends as R_DUTY.
+        this._flags &= ~F_DUTY_END;
+        if (!this.on) {
+          this._startMs = now;
+          if (duty && duty[D_CAP_MS] - used < runMs) {
+            runMs = duty[D_CAP_MS] - used;
+            this._flags |= F_DUTY_END;
+          }
+        }
+        this._stopMs = now + runMs;
       }
+    } else if (msg === "" && !this.on) {
+      return; // OFF while OFF changes nothing
     }
+    if (msg === "") {
+      this._set(on, R_COMMAND);
+      return;
+    }
+    this._refused++;
+    this._lastRefused = msg;
+    this._ev.onRefused(msg);
+  },
+  linkUp: function (this: Pump): void {
+    if (this._downMs === NONE) return;
+    this._downMs = NONE;
+    this._run(RUN_ARM);
+  },
+  linkDown: function (this: Pump): void {
+    if (this._downMs !== NONE) return; // repeated: the countdown keeps its start
+    this._downMs = this._clock.now();
+    this._run(RUN_DUE); // with linkLostOffSeconds 0 the deadline is now
+  },
+  sensorOk: function (this: Pump, name: string): void {
+    if (name === this._sensor) this._okMs = this._clock.now();
+  },
+  attributes: function (this: Pump): string {
+    var now = this._clock.now();
+    var run = this.on ? Math.floor((now - this._startMs) / 1000) : 0;
+    var left = this.on ? Math.ceil((this._stopMs - now) / 1000) : 0;
+    return "{\"reason\":" + JSON.stringify(this._reason) + ",\"run_seconds\":" + run + ",\"left_seconds\":" + (left > 0 ? left : 0) +
+      ",\"changes\":" + this._changes + ",\"refused\":" + this._refused + ",\"last_refused\":" + JSON.stringify(this._lastRefused) + "}";
+  },
+  allOff: function (this: Pump, reason: string): void {
+    if (this.on) this._set(false, reason);
+    else this._relay.write(this._offLevel);
+  },
+  close: function (this: Pump): void {
+    if (this._flags & F_CLOSED) return;
+    this._flags |= F_CLOSED;
+    this._relay.write(this._offLevel);
+    this.on = false;
     if (this._timer !== undefined) this._clock.clearTimeout(this._timer);
     this._timer = undefined;
-    if (next !== NONE) {
-      var delay = next - now;
-      if (delay < SLACK_MS) delay = this._flags & F_BOOT ? 0 : SLACK_MS;
-      this._timer = this._clock.setTimeout(this._cb, delay);
+    for (var k = 0; k < this._locks.length; k += L_STRIDE) this._locks[k + L_PIN].unwatch(this._locks[k + L_WATCH]);
+  },
+
+  /**
+   * Write the relay, then record and report. The only place the relay pin changes state. With `on` equal to
+   * the current state (a shortened run), only the reason and the timer change, and onChange is repeated.
+   */
+  _set: function (this: Pump, on: boolean, reason: string): void {
+    if (on !== this.on) {
+      var now = this._clock.now();
+      this._relay.write(on ? 1 - this._offLevel : this._offLevel);
+      if (!on) {
+        if (this._duty) dutyUsed(this._duty, now, this._startMs);
+        this._stopMs = now;
+      }
+      this.on = on;
+      this._changes++;
+    }
+    this._reason = reason;
+    this._run(RUN_ARM);
+    this._ev.onChange(on, reason);
+  },
+
+  /**
+   * The one handler, called through _cb by the timer (no argument) and by every interlock input (its new
+   * level, 0 or 1), and directly with RUN_DUE or RUN_ARM. In this order: an OFF that is due (run end, link
+   * lost, stale sensor, or an interlock: an edge to its active level, or its input found active when the
+   * debounce settles), the boot report, the debounced interlock states; then the single timer is re-armed
+   * for the earliest deadline left. Re-arming happens in finally, and a debounce is only consumed after the
+   * OFF and the boot report went out, so an event handler that throws (a full publish queue) can neither
+   * delay an OFF nor lose a deadline or a report.
+   */
+  _run: function (this: Pump, src?: number): void {
+    if (src === undefined) this._timer = undefined; // the timer fired: its id is spent
+    if (this._flags & F_CLOSED) return;
+    var now = this._clock.now();
+    var locks = this._locks;
+    var k: number;
+    var bit: number;
+    try {
+      var edge = src === 0 || src === 1;
+      var due = !edge && src !== RUN_ARM;
+      var settled = due && this._debounceMs !== NONE && this._debounceMs - now < SLACK_MS;
+      var why = "";
+      /** Interlocks whose input reads their active level now; those that stop the pump; debounced changes. */
+      var reading = 0;
+      var stops = 0;
+      var changed = 0;
+      if (edge || settled) {
+        for (k = 0, bit = 1; k < locks.length; k += L_STRIDE, bit <<= 1) {
+          if (locks[k + L_PIN].read() === (this._levels & bit ? 1 : 0)) reading |= bit;
+        }
+      }
+      if (edge) {
+        // Debounce armed before the OFF: its event may throw, the edge must still count. Any interlock whose
+        // active level is src may have caused the edge; one whose input reads it now is named first.
+        this._debounceMs = now + DEBOUNCE_MS;
+        stops = src ? this._levels : ~this._levels;
+        if (stops & reading) stops &= reading;
+      } else if (due && this.on) {
+        var ok = this._okMs!;
+        if (this._stopMs - now < SLACK_MS) why = this._flags & F_DUTY_END ? R_DUTY : R_TIMEOUT;
+        else if (this._downMs !== NONE && this._downMs + this._lostSeconds * 1000 - now < SLACK_MS) why = R_LINK_LOST;
+        else if (this._sensor !== undefined && (ok === NONE || ok + this._maxAgeSeconds! * 1000 - now < SLACK_MS)) why = R_STALE + ":" + this._sensor;
+      }
+      if (settled) {
+        changed = reading ^ this._active;
+        stops = changed & reading;
+      }
+      if (this.on && why === "") {
+        for (k = 0, bit = 1; k < locks.length; k += L_STRIDE, bit <<= 1) {
+          if (stops & bit) {
+            why = R_INTERLOCK + ":" + locks[k + L_NAME];
+            break;
+          }
+        }
+      }
+      if (why !== "") this._set(false, why);
+      if (due && this._flags & F_BOOT) {
+        this._flags &= ~F_BOOT;
+        // this._reason is still R_BOOT: nothing but a command (which reports the boot first) changes it while OFF.
+        this._ev.onChange(false, this._reason);
+        for (k = 0, bit = 1; k < locks.length; k += L_STRIDE, bit <<= 1) this._ev.onInterlock(locks[k + L_NAME], (this._active & bit) !== 0);
+      }
+      if (settled) {
+        this._debounceMs = NONE;
+        this._active ^= changed;
+        for (k = 0, bit = 1; k < locks.length; k += L_STRIDE, bit <<= 1) {
+          if (changed & bit) this._ev.onInterlock(locks[k + L_NAME], (reading & bit) !== 0);
+        }
+      }
+    } finally {
+      // Re-arm for the earliest deadline still pending (a past one is handled by the tick that re-arms;
+      // the 1 ms floor keeps a bug from becoming a busy loop of 0 ms timers on the device).
+      var next = this._flags & F_BOOT ? now : NONE;
+      if (this._debounceMs !== NONE && (next === NONE || this._debounceMs < next)) next = this._debounceMs;
+      if (this._flags & F_CLOSED) next = NONE; // closed by an event handler
+      else if (this.on) {
+        if (next === NONE || this._stopMs < next) next = this._stopMs;
+        if (this._downMs !== NONE && this._downMs + this._lostSeconds * 1000 < next) next = this._downMs + this._lostSeconds * 1000;
+        if (this._sensor !== undefined) {
+          var t = this._okMs === NONE ? now : this._okMs! + this._maxAgeSeconds! * 1000;
+          if (t < next) next = t;
+        }
+      }
+      if (this._timer !== undefined) this._clock.clearTimeout(this._timer);
+      this._timer = undefined;
+      if (next !== NONE) {
+        var delay = next - now;
+        if (delay < SLACK_MS) delay = this._flags & F_BOOT ? 0 : SLACK_MS;
+        this._timer = this._clock.setTimeout(this._cb, delay);
+      }
     }
   }
-};
+} as Pump;
