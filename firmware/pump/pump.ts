@@ -41,13 +41,17 @@
  * Memory (ESP8266: 1600 JsVars for the whole firmware; on Espruino every function object costs 5 JsVars
  * + 1 per parameter for as long as the firmware runs, and each property about 1, 2 for a float, a boolean
  * or a short string). Hence the shape of this class:
- *  - no private helper methods: the public methods, _set (the only place the relay changes state) and
- *    _run (timer, interlock edges and re-arming: one handler that looks at the state);
+ *  - no private helper methods: besides the public ones, only _run, the state machine's one step (the
+ *    only place the relay changes state, the timer handler, the interlock edge handler, re-arming);
  *  - ONE bound function (_cb, bound once) serves as the timer callback AND as every interlock's watch
  *    callback; _run tells them apart by its argument (undefined from the timer, 0/1 from an input);
- *  - `on` is a plain field, not a getter; the config is not kept: the few numbers needed, in ms, and the
- *    interlocks in one flat array with their levels as bit masks; flags in one number; fields of unused
- *    features (duty cycle, required sensor) are never created;
+ *  - `on` is a plain field, not a getter; the config is not kept: the few numbers needed (in seconds as
+ *    configured: ints, 1 JsVar; in ms they would be floats, 2), and the interlocks in one flat array with
+ *    their levels as bit masks; flags in one number; fields of unused features (duty cycle, required
+ *    sensor) are never created;
+ *  - a constructor function and a prototype literal at module level, not a `class`: TypeScript wraps an
+ *    ES5 class in an IIFE, and Espruino gives every function defined two scopes deep (class IIFE inside
+ *    the bundle's IIFE) its own 3-JsVar scope array: 8 JsVars a method instead of 5;
  *  - the validator (command.ts) and the duty window (duty.ts) are one function each.
  * Measured with bench/mem/pump.ts (see its header) on Espruino 2v29, 12-byte JsVars.
  */
@@ -76,6 +80,10 @@ const F_CLOSED = 4;
 const RUN_ARM = 2;
 /** _run(src): handle whatever is due now, the timer still being set. */
 const RUN_DUE = 3;
+/** _run(src, reason): switch the relay ON (or, while ON, report the run's new end), for reason. */
+const RUN_ON = 4;
+/** _run(src, reason): switch the relay OFF, for reason. */
+const RUN_OFF = 5;
 
 /** _locks holds, per interlock: its input pin, its name, its watch handle. */
 const L_PIN = 0;
@@ -154,13 +162,12 @@ export interface Pump {
   _debounceMs: number;
   _timer: any;
   /** _run bound to this: the callback of the timer and of every interlock input. */
-  _cb: (src?: number) => void;
+  _cb: (src?: number, reason?: string) => void;
   _reason: string;
   _changes: number;
   _refused: number;
   _lastRefused: string;
-  _set(on: boolean, reason: string): void;
-  _run(src?: number): void;
+  _run(src?: number, reason?: string): void;
 }
 
 interface PumpConstructor {
@@ -287,7 +294,7 @@ Pump.prototype = {
       return; // OFF while OFF changes nothing
     }
     if (msg === "") {
-      this._set(on, R_COMMAND);
+      this._run(on ? RUN_ON : RUN_OFF, R_COMMAND);
       return;
     }
     this._refused++;
@@ -315,7 +322,7 @@ Pump.prototype = {
       ",\"changes\":" + this._changes + ",\"refused\":" + this._refused + ",\"last_refused\":" + JSON.stringify(this._lastRefused) + "}";
   },
   allOff: function (this: Pump, reason: string): void {
-    if (this.on) this._set(false, reason);
+    if (this.on) this._run(RUN_OFF, reason);
     else this._relay.write(this._offLevel);
   },
   close: function (this: Pump): void {
@@ -329,35 +336,18 @@ Pump.prototype = {
   },
 
   /**
-   * Write the relay, then record and report. The only place the relay pin changes state. With `on` equal to
-   * the current state (a shortened run), only the reason and the timer change, and onChange is repeated.
+   * The state machine's one step, called through _cb by the timer (no argument) and by every interlock
+   * input (its new level, 0 or 1), and directly with RUN_ON/RUN_OFF (a decided change and its reason),
+   * RUN_DUE or RUN_ARM. In this order:
+   *  1. the relay: the change asked for, or an OFF that is due (run end, link lost, stale sensor, or an
+   *     interlock: an edge to its active level, or its input found active when the debounce settles). This
+   *     is the only place the relay pin changes state; the timer is re-armed before onChange is called;
+   *  2. the boot report; 3. the debounced interlock states (recorded, then reported);
+   *  4. (finally) the single timer, re-armed for the earliest deadline left.
+   * An event handler that throws (a full publish queue) can therefore neither delay an OFF nor lose a
+   * deadline, and a boot report or debounce it interrupts stays pending for the next tick.
    */
-  _set: function (this: Pump, on: boolean, reason: string): void {
-    if (on !== this.on) {
-      var now = this._clock.now();
-      this._relay.write(on ? 1 - this._offLevel : this._offLevel);
-      if (!on) {
-        if (this._duty) dutyUsed(this._duty, now, this._startMs);
-        this._stopMs = now;
-      }
-      this.on = on;
-      this._changes++;
-    }
-    this._reason = reason;
-    this._run(RUN_ARM);
-    this._ev.onChange(on, reason);
-  },
-
-  /**
-   * The one handler, called through _cb by the timer (no argument) and by every interlock input (its new
-   * level, 0 or 1), and directly with RUN_DUE or RUN_ARM. In this order: an OFF that is due (run end, link
-   * lost, stale sensor, or an interlock: an edge to its active level, or its input found active when the
-   * debounce settles), the boot report, the debounced interlock states; then the single timer is re-armed
-   * for the earliest deadline left. Re-arming happens in finally, and a debounce is only consumed after the
-   * OFF and the boot report went out, so an event handler that throws (a full publish queue) can neither
-   * delay an OFF nor lose a deadline or a report.
-   */
-  _run: function (this: Pump, src?: number): void {
+  _run: function (this: Pump, src?: number, reason?: string): void {
     if (src === undefined) this._timer = undefined; // the timer fired: its id is spent
     if (this._flags & F_CLOSED) return;
     var now = this._clock.now();
@@ -365,9 +355,11 @@ Pump.prototype = {
     var k: number;
     var bit: number;
     try {
+      if (src === RUN_ARM) return; // straight to finally
       var edge = src === 0 || src === 1;
-      var due = !edge && src !== RUN_ARM;
+      var due = src === undefined || src === RUN_DUE;
       var settled = due && this._debounceMs !== NONE && this._debounceMs - now < SLACK_MS;
+      var on = this.on;
       var why = "";
       /** Interlocks whose input reads their active level now; those that stop the pump; debounced changes. */
       var reading = 0;
@@ -378,13 +370,16 @@ Pump.prototype = {
           if (locks[k + L_PIN].read() === (this._levels & bit ? 1 : 0)) reading |= bit;
         }
       }
-      if (edge) {
+      if (src === RUN_ON || src === RUN_OFF) {
+        on = src === RUN_ON;
+        why = reason!;
+      } else if (edge) {
         // Debounce armed before the OFF: its event may throw, the edge must still count. Any interlock whose
         // active level is src may have caused the edge; one whose input reads it now is named first.
         this._debounceMs = now + DEBOUNCE_MS;
         stops = src ? this._levels : ~this._levels;
         if (stops & reading) stops &= reading;
-      } else if (due && this.on) {
+      } else if (due && on) {
         var ok = this._okMs!;
         if (this._stopMs - now < SLACK_MS) why = this._flags & F_DUTY_END ? R_DUTY : R_TIMEOUT;
         else if (this._downMs !== NONE && this._downMs + this._lostSeconds * 1000 - now < SLACK_MS) why = R_LINK_LOST;
@@ -394,7 +389,7 @@ Pump.prototype = {
         changed = reading ^ this._active;
         stops = changed & reading;
       }
-      if (this.on && why === "") {
+      if (on && why === "") {
         for (k = 0, bit = 1; k < locks.length; k += L_STRIDE, bit <<= 1) {
           if (stops & bit) {
             why = R_INTERLOCK + ":" + locks[k + L_NAME];
@@ -402,7 +397,21 @@ Pump.prototype = {
           }
         }
       }
-      if (why !== "") this._set(false, why);
+      if (why !== "") {
+        if (src !== RUN_ON) on = false;
+        if (on !== this.on) {
+          this._relay.write(on ? 1 - this._offLevel : this._offLevel);
+          if (!on) {
+            if (this._duty) dutyUsed(this._duty, now, this._startMs);
+            this._stopMs = now;
+          }
+          this.on = on;
+          this._changes++;
+        }
+        this._reason = why;
+        this._run(RUN_ARM);
+        this._ev.onChange(on, why);
+      }
       if (due && this._flags & F_BOOT) {
         this._flags &= ~F_BOOT;
         // this._reason is still R_BOOT: nothing but a command (which reports the boot first) changes it while OFF.
@@ -416,7 +425,7 @@ Pump.prototype = {
           if (changed & bit) this._ev.onInterlock(locks[k + L_NAME], (reading & bit) !== 0);
         }
       }
-    } finally {
+  } finally {
       // Re-arm for the earliest deadline still pending (a past one is handled by the tick that re-arms;
       // the 1 ms floor keeps a bug from becoming a busy loop of 0 ms timers on the device).
       var next = this._flags & F_BOOT ? now : NONE;
