@@ -306,6 +306,27 @@ test("interlock edge while running: OFF at once, state reported after the deboun
   assert.equal(attrs(t.pump).reason, "interlock:people");
 });
 
+test("interlock: the OFF names the interlock whose input reads the edge's active level", () => {
+  // Both active-high: one shared watch callback only learns the level, the input read tells which one.
+  const LEAK = { name: "leak", pin: 13, activeLevel: 1, pull: "down" };
+  const t = setup({ interlocks: [TANK, LEAK] });
+  t.pump.command("ON", false);
+  t.inputs[1].set(1);
+  assert.deepEqual(t.log.take(), ["ON command", "OFF interlock:leak"]);
+  t.clock.tick(DEBOUNCE_MS);
+  assert.deepEqual(t.log.take(), ["interlock leak active"]);
+});
+
+test("interlock: an edge to an active level stops the pump even if no input reads it any more", () => {
+  const t = setup({ interlocks: [TANK, PEOPLE] });
+  t.pump.command("ON", false);
+  for (const w of t.inputs[0].watchers) w(1); // an edge to 1 whose glitch is already over when handled
+  assert.equal(t.pump.on, false);
+  assert.deepEqual(t.log.take(), ["ON command", "OFF interlock:tank_full"]);
+  t.clock.tick(DEBOUNCE_MS);
+  assert.deepEqual(t.log.take(), [], "nothing to report: the input never settled active");
+});
+
 test("interlock: a bouncing input is reported once, when it settles", () => {
   const t = setup({ interlocks: [TANK] });
   for (let i = 0; i < 5; i++) {
