@@ -2,11 +2,12 @@
  * MqttClient connection logic (firmware/mqtt/client.ts) driven by a fake clock and in-memory links:
  * CONNECT/CONNACK, refusals, CONNACK timeout, keepalive tick by tick, backoff sequence, in-flight bound,
  * DUP resend, subscription restore, inbound QoS 1/2, caller mistakes, protocol errors, end(), leaks.
+ * Expected packets come from test/helpers/mqttpackets.ts; CONNECT from mqtt-packet, independently of ours.
  */
 import { test, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { MqttClient, type MqttOptions } from "../firmware/mqtt/client";
-import { encodeConnect, encodePublish, encodeSubscribe, encodeAck, encodeUnsubscribe } from "../firmware/mqtt/encode";
+import { referenceConnect, encodePublish, encodeSubscribe, encodeAck, encodeUnsubscribe } from "./helpers/mqttpackets";
 import { PUBACK, PUBREC, PUBREL, PUBCOMP } from "../firmware/mqtt/packet";
 import { FakeClock } from "./helpers/fakeclock";
 import { MemNet, type MemLink } from "./helpers/memlink";
@@ -40,7 +41,7 @@ function setup(extra: Partial<MqttOptions> = {}) {
     }
     const l = net.last();
     l.open();
-    assert.equal(hex(l.takeWritten()), hex(encodeConnect(options)));
+    assert.equal(hex(l.takeWritten()), hex(referenceConnect(options)));
     l.push(CONNACK(sp, 0));
     return l;
   };
@@ -54,7 +55,7 @@ test("CONNECT on open, connected only after CONNACK accepts", () => {
   const l = net.last();
   assert.equal(l.takeWritten(), "", "nothing before the link opens");
   l.open();
-  assert.equal(hex(l.takeWritten()), hex(encodeConnect(options)));
+  assert.equal(hex(l.takeWritten()), hex(referenceConnect(options)));
   assert.equal(client.connected, false);
   clock.tick(500);
   l.push(CONNACK(0, 0).substring(0, 3)); // split CONNACK

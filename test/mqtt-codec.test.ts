@@ -3,39 +3,59 @@
  * Vectors are byte arrays commented field by field (spec sections in brackets), each checked three ways
  * (generate, parse, round trip) and re-fed split at every offset, then all concatenated. Then malformed
  * input with its exact error, cross-checks against mqtt-packet both ways, and fast-check properties.
+ * The per-packet encoders come from test/helpers/mqttpackets.ts (thin wrappers over the firmware's one
+ * encode()); CONNECT is what an MqttClient writes, since the client builds it once in its constructor.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import mqttPacket from "mqtt-packet";
-import { Parser, type PacketSink } from "../firmware/mqtt/parser";
-import { encodeConnect, encodePublish, encodeAck, encodeSubscribe, encodeUnsubscribe, remainingLength, PINGREQ_PACKET, DISCONNECT_PACKET } from "../firmware/mqtt/encode";
+import { feed, P_HEADER, P_STOPPED, P_FATAL, P_SKIPPED, type Framer } from "../firmware/mqtt/parser";
+import { encode, PINGREQ_PACKET, DISCONNECT_PACKET } from "../firmware/mqtt/encode";
 import { PUBACK, PUBREC, PUBREL, PUBCOMP, readU16 } from "../firmware/mqtt/packet";
 import type { MqttOptions } from "../firmware/mqtt/client";
-
-const S = (...parts: (number | string)[]) => parts.map((p) => (typeof p === "string" ? p : String.fromCharCode(p))).join("");
-const hex = (s: string) => Buffer.from(s, "latin1").toString("hex");
+import { S, hex, encodePublish, encodeAck, encodeSubscribe, encodeUnsubscribe, clientConnect as encodeConnect } from "./helpers/mqttpackets";
 
 interface Got {
   packets: [number, string][];
   errors: [string, boolean][];
 }
 
-class Collect implements PacketSink {
+/* A sink for the parser: its state fields (Framer) and what came out. */
+class Collect implements Framer {
+  _ps = P_HEADER;
+  _ph = 0;
+  _pl = 0;
+  _pn = 0;
+  _pb = "";
+  _pmax: number;
   got: Got = { packets: [], errors: [] };
-  _onPacket(h: number, b: string) {
-    this.got.packets.push([h, b]);
+  constructor(max: number) {
+    this._pmax = max;
   }
-  _onParseError(m: string, fatal: boolean) {
-    this.got.errors.push([m, fatal]);
+  _on(code: number, s?: string) {
+    if (code >= 16) this.got.packets.push([code, s as string]);
+    else if (code === P_FATAL || code === P_SKIPPED) this.got.errors.push([s as string, code === P_FATAL]);
+    else throw new Error("unexpected code " + code);
   }
 }
 
 function parseChunks(chunks: string[], max = 1 << 30): Got {
-  const c = new Collect();
-  const p = new Parser(c, max);
-  for (const ch of chunks) p.feed(ch);
+  const c = new Collect(max);
+  for (const ch of chunks) feed(c, ch);
   return c.got;
+}
+
+/* A parsed packet back to bytes: its first byte, then the firmware's remaining length and the body as it is. */
+function reframe(h: number, body: string): string {
+  return String.fromCharCode(h) + encode(0xe0, 0, "", body).substring(1);
+}
+
+/* The remaining-length bytes of a packet (section 2.2.3): after the first byte, up to the one without bit 7. */
+function remainingLengthBytes(pkt: string): string {
+  let i = 1;
+  while (pkt.charCodeAt(i) & 128) i++;
+  return pkt.substring(1, i + 1);
 }
 
 /* Split a whole packet into header byte and body, skipping the remaining length (what the parser yields). */
@@ -184,7 +204,7 @@ for (const v of VECTORS) {
       const got = parseChunks([v.gen()]).packets;
       assert.equal(got.length, 1);
       assert.deepEqual(fields(got[0][0], got[0][1]), fields(frame[0], frame[1]));
-      assert.equal(hex(String.fromCharCode(got[0][0]) + remainingLength(got[0][1].length) + got[0][1]), hex(v.bytes));
+      assert.equal(hex(reframe(got[0][0], got[0][1])), hex(v.bytes));
     }
   });
 }
@@ -217,8 +237,17 @@ test("remaining length: 1 to 4 bytes at every boundary [2.2.3, table 2.4]", () =
     [2097152, [0x80, 0x80, 0x80, 0x01]],
     [268435455, [0xff, 0xff, 0xff, 0x7f]]
   ];
-  for (const [n, bytes] of table) assert.equal(hex(remainingLength(n)), Buffer.from(bytes).toString("hex"), String(n));
-  assert.throws(() => remainingLength(268435456), /outside 0\.\.268435455/);
+  // Real tails up to 2 MB; past that a stand-in with the length of the tail but no bytes (encode() only reads
+  // tail.length and concatenates it), so the 4-byte maximum is checked without a 256 MB string.
+  const standIn = (n: number) => ({ length: n, toString: () => "" }) as unknown as string;
+  for (const [n, bytes] of table) {
+    const pkt = encode(0xe0, 0, "", n <= 2097152 ? "y".repeat(n) : standIn(n));
+    if (n <= 2097152) assert.equal(pkt.length, 1 + bytes.length + n, String(n));
+    assert.equal(hex(remainingLengthBytes(pkt)), Buffer.from(bytes).toString("hex"), String(n));
+  }
+  assert.throws(() => encode(0xe0, 0, "", standIn(268435456)), /^Error: MQTT remaining length 268435456 is outside 0\.\.268435455$/);
+  assert.throws(() => encode(0xe0, 0, "y".repeat(65536), ""), /^Error: MQTT topic of 65536 bytes is over 65535$/);
+  assert.throws(() => encode(0xe0, 1, "y".repeat(65535), standIn(268435455 - 65537 - 1)), /^Error: MQTT remaining length 268435456 is outside/, "the limit counts every field");
   // Parsing a 4-byte length: a PUBLISH of 2,097,152 body bytes, fed in 1000-byte pieces.
   const big = encodePublish("t", "y".repeat(2097152 - 3), 0, false, false, 0);
   assert.equal(hex(big.substring(0, 5)), "3080808001");
@@ -229,7 +258,7 @@ test("remaining length: 1 to 4 bytes at every boundary [2.2.3, table 2.4]", () =
   assert.equal(got.packets[0][1].length, 2097152);
 });
 
-test("malformed input: exact errors, parser stops until reset", () => {
+test("malformed input: exact errors, parser stops until restarted", () => {
   const cases: [string, string][] = [
     [S(0x00, 0), "unknown packet type 0"],
     [S(0xf0, 0), "unknown packet type 15"],
@@ -247,27 +276,41 @@ test("malformed input: exact errors, parser stops until reset", () => {
       assert.deepEqual(got, { packets: [], errors: [[msg, true]] }, msg + " split at " + k);
     }
   }
-  // after reset() the parser works again
-  const c = new Collect();
-  const p = new Parser(c, 100);
-  p.feed(S(0x00, 0, 0xd0, 0));
-  p.reset();
-  p.feed(S(0xd0, 0));
+  // stopped, it ignores everything until its state is set back to P_HEADER (what the client does on a new link)
+  const c = new Collect(100);
+  feed(c, S(0x00, 0, 0xd0, 0));
+  assert.equal(c._ps, P_STOPPED);
+  feed(c, S(0xd0, 0));
+  c._ps = P_HEADER;
+  feed(c, S(0xd0, 0));
   assert.deepEqual(c.got, { packets: [[0xd0, ""]], errors: [["unknown packet type 0", true]] });
+  // the sink can stop the parser from inside _on: the rest of that feed is ignored
+  const stopper = new Collect(100);
+  stopper._on = function (code: number, s?: string) {
+    Collect.prototype._on.call(this, code, s);
+    this._ps = P_STOPPED;
+  };
+  feed(stopper, S(0xd0, 0, 0xd0, 0) + encodePublish("t", "x", 0, false, false, 0));
+  assert.deepEqual(stopper.got, { packets: [[0xd0, ""]], errors: [] });
 });
 
 test("oversized packet: reported, skipped without buffering, the next packet still parses", () => {
   const big = encodePublish("t", "z".repeat(20), 0, false, false, 0); // remaining length 23
   for (let k = 0; k <= big.length; k++) {
-    const c = new Collect();
-    const p = new Parser(c, 22);
-    p.feed(big.substring(0, k));
-    p.feed(big.substring(k) + S(0xd0, 0));
+    const c = new Collect(22);
+    feed(c, big.substring(0, k));
+    assert.equal(c._pb, "", "nothing of the skipped packet is buffered");
+    feed(c, big.substring(k) + S(0xd0, 0));
     assert.deepEqual(c.got, { packets: [[0xd0, ""]], errors: [["packet of 23 bytes is over the 22-byte limit (skipped)", false]] });
-    assert.equal((p as any)._body, "", "nothing of the skipped packet is buffered");
+    assert.equal(c._pb, "", "nothing of the skipped packet is buffered");
   }
   // exactly at the limit is accepted
   assert.equal(parseChunks([big], 23).packets.length, 1);
+  // unset, the limit is 2048 (MAX_PACKET_BYTES)
+  const dflt = new Collect(0);
+  delete (dflt as any)._pmax;
+  feed(dflt, encodePublish("t", "z".repeat(2045), 0, false, false, 0) + encodePublish("t", "z".repeat(2046), 0, false, false, 0));
+  assert.deepEqual([dflt.got.packets.length, dflt.got.errors], [1, [["packet of 2049 bytes is over the 2048-byte limit (skipped)", false]]]);
 });
 
 /* ---- cross-checks with mqtt-packet (npm), both ways ---- */

@@ -1,7 +1,10 @@
 /*
- * Issue 3's reference app for the memory benchmark, built on its own (bench/memory.ts): connect, subscribe
- * to one topic, publish a number every 200 ms through our client. Reads {host, port} from Storage
- * config.json. Prints "published N" every 50 publishes.
+ * Issue 3's reference app for the memory benchmark, built on its own (bench/memory.ts mqtt-app): connect,
+ * subscribe to one topic, publish a number every 200 ms through our client, over the firmware's own
+ * DeviceClock and netConnector (firmware/platform.ts). Reads {host, port} from Storage config.json. Prints
+ * "published N" every 50 publishes.
+ * The same app with a minimal connector and clock (the client's own cost): mqtt-app-bare.ts; with no client
+ * at all (MQTT written by hand on the socket, the floor): mqtt-app-raw.ts.
  */
 import { MqttClient } from "../../firmware/mqtt/client";
 import { DeviceClock, netConnector } from "../../firmware/platform";

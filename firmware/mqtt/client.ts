@@ -1,7 +1,7 @@
 /**
  * MQTT 3.1.1 client for Espruino and the Node simulator: QoS 0/1 out, QoS 0/1/2 in, Last Will, retained
  * flags, keepalive with dead-link detection, reconnect with backoff. Codec lives apart (encode.ts,
- * parser.ts); this file is the connection logic, one handler per inbound packet type.
+ * parser.ts); this file is the connection logic.
  *
  * ```ts
  * export interface MqttOptions {
@@ -27,6 +27,7 @@
  *   unsubscribe(topic: string): void;
  * }
  * ```
+ * The four callbacks are optional: unset, an event is simply not reported.
  *
  * Behaviour in detail:
  * - onClose(reason) is called once whenever an attempt or a connection ends (connector threw, link
@@ -43,7 +44,7 @@
  *   delivered once on the first PUBLISH, PUBREC sent, its id kept until PUBREL, then PUBCOMP. At most 8
  *   ids wait for PUBREL; past that the broker is misbehaving: error, link closed.
  * - Keepalive: PINGREQ when nothing was sent for keepaliveSeconds, or nothing received for that long (so a
- *   publish-only node still gets answers); the link is closed as dead when nothing arrives within 1.5x
+ *   publish-only node still gets answers); the link is closed as dead when no packet arrives within 1.5x
  *   keepaliveSeconds. keepaliveSeconds 0 turns both off.
  * - Backoff: the first attempt is immediate; after a failure wait d - jitter (jitter up to d/4) with d
  *   from backoffMinMs doubling to backoffMaxMs; d goes back to backoffMinMs when a connection lasted
@@ -52,11 +53,21 @@
  *   says sessionPresent = 0, or when their SUBACK never came. unsubscribe() offline only forgets.
  * - The Connector must not call LinkEvents from inside the connector call itself (Espruino and Node
  *   sockets never do); Link.close() must flush what was written (DISCONNECT) and fire no event.
+ *
+ * Memory (ESP8266: 1600 JsVars for the whole firmware; measured on Espruino 2v29, ARCHITECTURE.md):
+ * every function object costs about 6 JsVars + 1 per parameter for as long as the firmware runs, and a
+ * bound function about 5. So the client is the six public methods plus ONE internal entry point, _on(code,
+ * s), through which everything else goes: the timer, the link opening and closing, each parsed packet (code
+ * = its first byte; one switch over the types), parse errors, and the client's own requests (write a
+ * packet, drop the link, end). The LinkEvents object the connector gets is three bound functions (two of
+ * _on, one of the parser), made once. The parser keeps its state in this object's _p* fields. State is
+ * plain numbers and byte strings: the in-flight list is one array of strings (packet id + packet), the
+ * subscriptions one array of strings (packet id + QoS byte + topic), the CONNECT packet is built once.
  */
 import type { Clock, Connector, Link, LinkEvents } from "../types";
-import { Parser, type PacketSink } from "./parser";
-import { encodeConnect, encodePublish, encodeAck, encodeSubscribe, encodeUnsubscribe, PINGREQ_PACKET, DISCONNECT_PACKET } from "./encode";
-import { CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, PINGRESP, F_DUP, readU16 } from "./packet";
+import { feed, P_HEADER, P_STOPPED, P_FATAL, P_SKIPPED } from "./parser";
+import { encode, PINGREQ_PACKET, DISCONNECT_PACKET } from "./encode";
+import { CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK, PINGRESP, F_DUP } from "./packet";
 
 export interface MqttOptions {
   clientId: string;
@@ -80,112 +91,143 @@ const S_CONNACK = 3;
 const S_UP = 4;
 const S_ENDED = 5;
 
+/* _on() codes besides a packet's first byte (>= 16) and the parser's P_FATAL (1) and P_SKIPPED (2). */
+/** The one timer fired: backoff over, CONNACK deadline or keepalive, depending on the state. */
+const EV_TIMER = 3;
+/** LinkEvents.onOpen. */
+const EV_OPEN = 4;
+/** LinkEvents.onClose(s = reason): the link closed by itself. */
+const EV_CLOSE = 5;
+/** Write the packet s to the link, if there is one. A failed write drops the link. */
+const EV_SEND = 6;
+/** end(): drop the link, no retry. */
+const EV_END = 7;
+
+/* What _on() does with the timer once the event is handled. */
+const T_KEEP = -2;
+const T_STOP = -1;
+const T_KEEPALIVE = -3;
+
+/* Subscription entries: 2-byte packet id, QoS byte, topic. The QoS byte has UNACKED set until SUBACK. */
+const UNACKED = 0x80;
+
+/* Option defaults (MqttOptions). MAX_PACKET_BYTES is the parser's (parser.ts). */
+const CONNACK_TIMEOUT_MS = 10000;
+const BACKOFF_MIN_MS = 1000;
+const BACKOFF_MAX_MS = 60000;
+const MAX_INFLIGHT = 8;
+
 /** A connection that lasted this long resets the backoff delay. */
 export const STABLE_MS = 30000;
 /** Inbound QoS 2 ids waiting for PUBREL, at most. */
 export const MAX_QOS2_PENDING = 8;
 
-function noop(): void {}
-
-/** CONNACK return codes by name (section 3.2.2.3, table 3.1). */
-export function refusalName(code: number): string {
-  switch (code) {
-    case 1: return "unacceptable protocol version";
-    case 2: return "identifier rejected";
-    case 3: return "server unavailable";
-    case 4: return "bad username or password";
-    case 5: return "not authorized";
-  }
-  return "return code " + code;
-}
-
-function checkTopic(what: string, topic: any, filter: boolean): void {
-  if (typeof topic !== "string" || !topic.length || topic.length > 65535 || (!filter && (topic.indexOf("+") >= 0 || topic.indexOf("#") >= 0))) {
-    throw new Error(what + ": topic must be a non-empty string" + (filter ? "" : " without + or #") + ", got " + (typeof topic === "string" ? JSON.stringify(topic) : typeof topic));
-  }
-}
-
-/* The LinkEvents the connector gets: one small object made once, forwarding to the client. */
-class Events implements LinkEvents {
-  private _c: MqttClient;
-  constructor(c: MqttClient) {
-    this._c = c;
-  }
-  onOpen(): void {
-    this._c._open();
-  }
-  onData(data: string): void {
-    this._c._data(data);
-  }
-  onClose(reason?: string): void {
-    this._c._linkClosed(reason);
-  }
-}
-
-export class MqttClient implements PacketSink {
-  onConnect: (sessionPresent: boolean) => void = noop;
-  onClose: (reason: string) => void = noop;
-  onMessage: (topic: string, payload: string, retained: boolean, qos: number, dup: boolean) => void = noop;
-  onError: (message: string) => void = noop;
+export class MqttClient {
+  onConnect!: (sessionPresent: boolean) => void;
+  onClose!: (reason: string) => void;
+  onMessage!: (topic: string, payload: string, retained: boolean, qos: number, dup: boolean) => void;
+  onError!: (message: string) => void;
   connected = false;
 
   private _conn: Connector;
   private _clock: Clock;
-  private _o: MqttOptions;
-  private _ev: Events;
-  private _p: Parser;
+  private _ev: LinkEvents;
   private _tick: () => void;
-  private _link: Link | null = null;
-  private _state = S_IDLE;
-  private _timer: any = null;
+  /* The CONNECT packet, built once. */
+  private _connect: string;
+  private _ka: number;
+  /* Options left at their default are not stored (an unset field costs nothing); the defaults apply where they are read. */
+  private _cto?: number;
+  private _bmin?: number;
+  private _bmax?: number;
+  private _max?: number;
   private _delay: number;
-  private _upAt = 0;
-  private _lastTx = 0;
-  private _lastRx = 0;
-  private _ping = false;
+  private _link: Link | null = null;
+  private _st = S_IDLE;
+  private _timer: any = null;
+  private _up = 0;
+  private _tx = 0;
+  private _rx = 0;
+  /* 1 while a PINGREQ awaits its PINGRESP (a number: a boolean field costs one JsVar more). */
+  private _ping = 0;
   private _id = 0;
-  /* Outbound QoS 1 in flight: parallel arrays of packet id and encoded packet; the first _ifSent went out. */
-  private _ifId: number[] = [];
-  private _ifPkt: string[] = [];
-  private _ifSent = 0;
-  /* Subscriptions: topic, QoS, and 0 when acknowledged / the SUBSCRIBE packet id awaiting SUBACK / -1 unsent. */
-  private _subT: string[] = [];
-  private _subQ: number[] = [];
-  private _subId: number[] = [];
+  /* Outbound QoS 1 in flight: 2-byte packet id + the PUBLISH packet as the next (re)send must look: DUP is
+     set in the stored copy once the packet went out. */
+  private _q: string[] = [];
+  /* Subscriptions: 2-byte id of the SUBSCRIBE awaiting SUBACK (0: none), QoS byte (| UNACKED), topic. */
+  private _subs: string[] = [];
   /* Inbound QoS 2 packet ids delivered and waiting for PUBREL. */
   private _rx2: number[] = [];
+  /** @internal Parser state (parser.ts, Framer). */
+  _ps = P_STOPPED;
+  /** @internal */
+  _ph = 0;
+  /** @internal */
+  _pl = 0;
+  /** @internal */
+  _pn = 0;
+  /** @internal */
+  _pb = "";
+  /** @internal */
+  _pmax?: number;
 
   /**
    * @param connector opens a link to the broker; may throw (counted as a failed attempt)
    * @param clock time and timers (milliseconds)
-   * @param options see MqttOptions; throws when a password is given without a username (section 3.1.2.9)
+   * @param options see MqttOptions; copied, not kept. Throws when a password is given without a username
+   *   (section 3.1.2.9), or a string field is over 65535 bytes.
    */
   constructor(connector: Connector, clock: Clock, options: MqttOptions) {
-    if (options.password && !options.username) throw new Error("MqttOptions.password needs a username (MQTT 3.1.1 section 3.1.2.9)");
+    var o = options;
+    if (o.password && !o.username) throw new Error("MqttOptions.password needs a username (MQTT 3.1.1 section 3.1.2.9)");
     this._conn = connector;
     this._clock = clock;
-    this._o = options;
-    this._ev = new Events(this);
-    this._p = new Parser(this, options.maxPacketBytes || 2048);
-    this._tick = this._onTimer.bind(this);
-    this._delay = options.backoffMinMs || 1000;
+    this._ka = o.keepaliveSeconds * 1000;
+    if (o.connackTimeoutMs) this._cto = o.connackTimeoutMs;
+    if (o.backoffMinMs) this._bmin = o.backoffMinMs;
+    if (o.backoffMaxMs) this._bmax = o.backoffMaxMs;
+    if (o.maxInflight) this._max = o.maxInflight;
+    if (o.maxPacketBytes) this._pmax = o.maxPacketBytes;
+    this._delay = o.backoffMinMs || BACKOFF_MIN_MS;
+    this._ev = { onOpen: this._on.bind(this, EV_OPEN), onData: feed.bind(null, this), onClose: this._on.bind(this, EV_CLOSE) };
+    this._tick = this._on.bind(this, EV_TIMER);
+
+    // CONNECT (section 3.1): protocol "MQTT" level 4, flags, keepalive, client id, then Will topic and
+    // payload, user name and password when present (an empty one is not sent). Built here, once: this
+    // helper is garbage once the constructor returns.
+    var str = function (s: string): string {
+      if (s.length > 65535) throw new Error("MQTT string of " + s.length + " bytes is over 65535");
+      return String.fromCharCode(s.length >> 8, s.length & 255) + s;
+    };
+    var flags = o.cleanSession ? 2 : 0;
+    var tail = str(o.clientId);
+    var w = o.will;
+    if (w) {
+      flags |= 4 | (w.qos << 3) | (w.retain ? 32 : 0);
+      tail += str(w.topic) + str(w.payload);
+    }
+    if (o.username) {
+      flags |= 128;
+      tail += str(o.username);
+    }
+    if (o.password) {
+      flags |= 64;
+      tail += str(o.password);
+    }
+    this._connect = encode(0x10, 0, "", "\x00\x04MQTT\x04" + String.fromCharCode(flags, (o.keepaliveSeconds >> 8) & 255, o.keepaliveSeconds & 255) + tail);
   }
 
   /** Begin connecting now; retries with backoff forever until end(). Calling it again does nothing. */
   start(): void {
-    if (this._state !== S_IDLE && this._state !== S_ENDED) return;
-    this._attempt();
+    if (this._st !== S_IDLE && this._st !== S_ENDED) return;
+    this._st = S_WAIT;
+    this._on(EV_TIMER);
   }
 
   /** Graceful close: DISCONNECT (the broker drops the Will), close the link, no reconnect. */
   end(): void {
-    var had = this._state !== S_IDLE && this._state !== S_ENDED && this._state !== S_WAIT;
-    if (this._state === S_UP) this._write(DISCONNECT_PACKET);
-    this._state = S_ENDED;
-    this._stopTimer();
-    this._closeLink();
-    this.connected = false;
-    if (had) this.onClose("ended by the client");
+    if (this._st === S_UP) this._on(EV_SEND, DISCONNECT_PACKET);
+    this._on(EV_END);
   }
 
   /**
@@ -195,293 +237,283 @@ export class MqttClient implements PacketSink {
    * @throws Error for a topic that is empty, not a string or has + or #, a non-string payload, QoS not 0/1
    */
   publish(topic: string, payload: string, qos: number, retain: boolean): boolean {
-    checkTopic("publish", topic, false);
+    if (typeof topic !== "string" || !topic.length || topic.length > 65535 || topic.indexOf("+") >= 0 || topic.indexOf("#") >= 0) {
+      throw new Error("publish: topic must be a non-empty string without + or #, got " + (typeof topic === "string" ? JSON.stringify(topic) : typeof topic));
+    }
     if (typeof payload !== "string") throw new Error("publish: payload must be a string, got " + typeof payload);
     if (qos !== 0 && qos !== 1) throw new Error("publish: qos must be 0 or 1, got " + qos);
+    var h = (PUBLISH << 4) | (qos << 1) | (retain ? 1 : 0);
     if (!qos) {
       if (!this.connected) return false;
-      this._write(encodePublish(topic, payload, 0, retain, false, 0));
+      this._on(EV_SEND, encode(h, 0, topic, payload));
       return true;
     }
-    var max = this._o.maxInflight || 8;
-    if (this._ifId.length >= max) {
-      this.onError("in-flight list full (" + max + " QoS 1 messages awaiting PUBACK): message to " + topic + " dropped");
+    var max = this._max || MAX_INFLIGHT;
+    if (this._q.length >= max) {
+      if (this.onError) this.onError("in-flight list full (" + max + " QoS 1 messages awaiting PUBACK): message to " + topic + " dropped");
       return false;
     }
     var id = this._newId();
-    var pkt = encodePublish(topic, payload, 1, retain, false, id);
-    this._ifId.push(id);
-    this._ifPkt.push(pkt);
-    if (this.connected) {
-      this._ifSent = this._ifId.length;
-      this._write(pkt);
-    }
+    var pkt = encode(h, id, topic, payload);
+    var sent = this.connected;
+    this._q.push(String.fromCharCode(id >> 8, id & 255, sent ? h | F_DUP : h) + pkt.substring(1));
+    if (sent) this._on(EV_SEND, pkt);
     return true;
   }
 
   /** Subscribe to a topic filter (wildcards allowed) at QoS 0..2; remembered and restored after reconnects. */
   subscribe(topic: string, qos: number): void {
-    checkTopic("subscribe", topic, true);
-    if (qos !== 0 && qos !== 1 && qos !== 2) throw new Error("subscribe: qos must be 0, 1 or 2, got " + qos);
-    var i = this._subT.indexOf(topic);
-    if (i < 0) {
-      i = this._subT.length;
-      this._subT.push(topic);
-      this._subQ.push(qos);
-      this._subId.push(-1);
-    } else {
-      this._subQ[i] = qos;
-      this._subId[i] = -1;
+    if (typeof topic !== "string" || !topic.length || topic.length > 65535) {
+      throw new Error("subscribe: topic must be a non-empty string, got " + (typeof topic === "string" ? JSON.stringify(topic) : typeof topic));
     }
-    if (this.connected) this._sendSub(i);
+    if (qos !== 0 && qos !== 1 && qos !== 2) throw new Error("subscribe: qos must be 0, 1 or 2, got " + qos);
+    var subs = this._subs;
+    var i = subs.length;
+    while (i-- && subs[i].substring(3) !== topic);
+    var e = "\x00\x00" + String.fromCharCode(qos | UNACKED) + topic;
+    if (i < 0) subs.push(e);
+    else subs[i] = e;
+    if (!this.connected) return;
+    // Sent now; on a reconnect, CONNACK sends it again while it is still UNACKED.
+    var id = this._newId();
+    subs[i < 0 ? subs.length - 1 : i] = String.fromCharCode(id >> 8, id & 255) + e.substring(2);
+    this._on(EV_SEND, encode((SUBSCRIBE << 4) | 2, id, topic, String.fromCharCode(qos)));
   }
 
   /** Forget a subscription; UNSUBSCRIBE is sent when connected. */
   unsubscribe(topic: string): void {
-    checkTopic("unsubscribe", topic, true);
-    var i = this._subT.indexOf(topic);
-    if (i >= 0) {
-      this._subT.splice(i, 1);
-      this._subQ.splice(i, 1);
-      this._subId.splice(i, 1);
+    if (typeof topic !== "string" || !topic.length || topic.length > 65535) {
+      throw new Error("unsubscribe: topic must be a non-empty string, got " + (typeof topic === "string" ? JSON.stringify(topic) : typeof topic));
     }
-    if (this.connected) this._write(encodeUnsubscribe(this._newId(), topic));
+    var subs = this._subs;
+    var i = subs.length;
+    while (i-- && subs[i].substring(3) !== topic);
+    if (i >= 0) subs.splice(i, 1);
+    if (this.connected) this._on(EV_SEND, encode((UNSUBSCRIBE << 4) | 2, this._newId(), topic, ""));
   }
 
-  /* ---- link events (called through Events) ---- */
+  /**
+   * @internal The one entry point for everything that is not a public call (see the file header):
+   * code is EV_* (timer, link open/close, send, end), P_FATAL/P_SKIPPED from the parser (s: the
+   * message), or a whole packet's first byte (s: its body). Callbacks run last, once the state is
+   * consistent, because they may call back into the client.
+   */
+  _on(code: number, s?: string): void {
+    var clock = this._clock;
+    var now = clock.now();
+    var st = this._st;
+    var reason = ""; // the link must go, for this reason
+    var error = false; // ... and the reason is an error for onError first
+    var next = T_KEEP; // the timer after this event: T_KEEP, T_STOP, T_KEEPALIVE or milliseconds
+    var sp = -1; // CONNACK accepted with this session-present flag: onConnect at the end
+    var i: number, id: number, e: string;
 
-  /** @internal */
-  _open(): void {
-    if (this._state !== S_OPENING || !this._link) return;
-    this._state = S_CONNACK;
-    this._write(encodeConnect(this._o));
-  }
-
-  /** @internal */
-  _data(data: string): void {
-    if (!this._link) return;
-    this._lastRx = this._clock.now();
-    this._ping = false;
-    this._p.feed(data);
-  }
-
-  /** @internal */
-  _linkClosed(reason?: string): void {
-    if (this._state < S_OPENING || this._state > S_UP) return;
-    this._link = null;
-    this._down(reason || "link closed");
-  }
-
-  /* ---- parser sink ---- */
-
-  /** @internal */
-  _onParseError(message: string, _fatal: boolean): void {
-    this._fail(message);
-  }
-
-  /** @internal One handler per packet type. */
-  _onPacket(h: number, b: string): void {
-    if (!this._link) return;
-    var type = h >> 4;
-    if (this._state !== S_UP && type !== CONNACK) return this._fail("packet type " + type + " before CONNACK");
-    if (type === CONNACK) this._connack(b);
-    else if (type === PUBLISH) this._publish(h, b);
-    else if (type === PINGRESP) return;
-    else if (type !== PUBACK && type !== PUBREL && type !== SUBACK && type !== UNSUBACK) this._fail("unexpected packet type " + type + " from the broker");
-    else if (b.length < 2 || (type !== SUBACK && b.length !== 2)) this._fail("bad length " + b.length + " for packet type " + type);
-    else if (type === PUBACK) this._puback(readU16(b, 0));
-    else if (type === PUBREL) this._pubrel(readU16(b, 0));
-    else if (type === SUBACK) this._suback(b);
-  }
-
-  private _connack(b: string): void {
-    if (this._state !== S_CONNACK) return this._fail("unexpected CONNACK");
-    if (b.length !== 2) return this._fail("bad CONNACK length " + b.length);
-    var rc = b.charCodeAt(1);
-    if (rc) return this._fail("connection refused: " + refusalName(rc));
-    var sp = (b.charCodeAt(0) & 1) === 1;
-    this._stopTimer();
-    this._state = S_UP;
-    this.connected = true;
-    var now = this._clock.now();
-    this._upAt = now;
-    this._lastRx = now;
-    this._ping = false;
-    // Espruino refuses "array.length = 0" (Assignment to a constant): empty it with splice.
-    if (!sp) this._rx2.splice(0, this._rx2.length);
-    for (var i = 0; i < this._subT.length && this._link; i++) {
-      if (!sp || this._subId[i]) this._sendSub(i);
-    }
-    for (var j = 0; j < this._ifPkt.length && this._link; j++) {
-      var p = this._ifPkt[j];
-      if (j < this._ifSent) this._ifPkt[j] = p = String.fromCharCode(p.charCodeAt(0) | F_DUP) + p.substring(1);
-      this._write(p);
-      if (this._link && j >= this._ifSent) this._ifSent = j + 1;
-    }
-    if (!this._link) return;
-    this._schedule(this._kaWait());
-    this.onConnect(sp);
-  }
-
-  private _publish(h: number, b: string): void {
-    var qos = (h >> 1) & 3;
-    var n = b.length;
-    var pos = n < 2 ? n + 1 : 2 + readU16(b, 0);
-    var id = 0;
-    if (qos) {
-      id = pos + 2 <= n ? readU16(b, pos) : 0;
-      pos += 2;
-    }
-    if (pos > n) return this._fail("truncated PUBLISH");
-    if (qos && !id) return this._fail("PUBLISH with packet id 0");
-    var topic = b.substring(2, qos ? pos - 2 : pos);
-    if (qos === 2) {
-      if (this._rx2.indexOf(id) < 0) {
-        if (this._rx2.length >= MAX_QOS2_PENDING) return this._fail("more than " + MAX_QOS2_PENDING + " QoS 2 messages awaiting PUBREL");
-        this._rx2.push(id);
-        this.onMessage(topic, b.substring(pos), (h & 1) === 1, qos, (h & F_DUP) !== 0);
-      }
-      this._write(encodeAck(PUBREC, id));
-      return;
-    }
-    this.onMessage(topic, b.substring(pos), (h & 1) === 1, qos, (h & F_DUP) !== 0);
-    if (qos) this._write(encodeAck(PUBACK, id));
-  }
-
-  private _puback(id: number): void {
-    var i = this._ifId.indexOf(id);
-    if (i < 0) return;
-    this._ifId.splice(i, 1);
-    this._ifPkt.splice(i, 1);
-    if (i < this._ifSent) this._ifSent--;
-  }
-
-  private _pubrel(id: number): void {
-    var i = this._rx2.indexOf(id);
-    if (i >= 0) this._rx2.splice(i, 1);
-    this._write(encodeAck(PUBCOMP, id));
-  }
-
-  private _suback(b: string): void {
-    var i = this._subId.indexOf(readU16(b, 0));
-    if (i < 0) return;
-    this._subId[i] = 0;
-    if (b.charCodeAt(2) & 0x80) this.onError("subscribe to " + this._subT[i] + " refused by the broker (SUBACK 0x80)");
-  }
-
-  /* ---- connection lifecycle ---- */
-
-  private _attempt(): void {
-    this._state = S_OPENING;
-    this._p.reset();
-    this._schedule(this._o.connackTimeoutMs || 10000);
-    var link: Link;
-    try {
-      link = this._conn(this._ev);
-    } catch (e: any) {
-      this._down("connect failed: " + (e && e.message ? e.message : String(e)));
-      return;
-    }
-    if (this._state === S_OPENING) this._link = link;
-  }
-
-  /* The one timer: backoff wait, CONNACK deadline or keepalive, depending on the state. */
-  private _onTimer(): void {
-    this._timer = null;
-    var st = this._state;
-    if (st === S_WAIT) this._attempt();
-    else if (st === S_OPENING || st === S_CONNACK) this._fail("no CONNACK within " + (this._o.connackTimeoutMs || 10000) + " ms");
-    else if (st === S_UP) this._keepalive();
-  }
-
-  private _keepalive(): void {
-    var ka = this._o.keepaliveSeconds * 1000;
-    var now = this._clock.now();
-    if (now - this._lastRx >= ka * 1.5) return this._down("keepalive timeout: nothing received for " + (now - this._lastRx) / 1000 + " s");
-    if (now - this._lastTx >= ka || (!this._ping && now - this._lastRx >= ka)) {
-      this._write(PINGREQ_PACKET);
-      this._ping = true;
-    }
-    if (this._link) this._schedule(this._kaWait());
-  }
-
-  /* Milliseconds until the keepalive needs a look: next PINGREQ due or the receive deadline. */
-  private _kaWait(): number {
-    var ka = this._o.keepaliveSeconds * 1000;
-    if (!ka) return -1;
-    var t = this._lastTx + ka;
-    var r = this._lastRx + (this._ping ? ka * 1.5 : ka);
-    return (t < r ? t : r) - this._clock.now();
-  }
-
-  private _fail(message: string): void {
-    this.onError(message);
-    this._down(message);
-  }
-
-  /* The link is gone or must go: close it, report, and schedule the next attempt. */
-  private _down(reason: string): void {
-    if (this._state === S_ENDED || this._state === S_WAIT) return;
-    this._stopTimer();
-    this._closeLink();
-    var now = this._clock.now();
-    if (this.connected && now - this._upAt >= STABLE_MS) this._delay = this._o.backoffMinMs || 1000;
-    this.connected = false;
-    this._state = S_WAIT;
-    var d = this._delay;
-    this._schedule(d - Math.floor(Math.random() * d / 4));
-    var max = this._o.backoffMaxMs || 60000;
-    this._delay = d * 2 > max ? max : d * 2;
-    this.onClose(reason);
-  }
-
-  private _closeLink(): void {
-    var l = this._link;
-    this._link = null;
-    this._p.reset();
-    if (l) {
+    if (code === EV_SEND) {
+      var l = this._link;
+      if (!l) return;
       try {
-        l.close();
-      } catch (e) {}
+        l.write(s as string);
+        this._tx = now;
+        return;
+      } catch (x: any) {
+        reason = "write failed: " + (x && x.message ? x.message : String(x));
+      }
+    } else if (code === EV_END) {
+      reason = "ended by the client";
+    } else if (code === EV_CLOSE) {
+      if (st < S_OPENING || st > S_UP) return;
+      this._link = null;
+      reason = s || "link closed";
+    } else if (code === EV_OPEN) {
+      if (st !== S_OPENING || !this._link) return;
+      this._st = S_CONNACK;
+      this._ps = P_HEADER;
+      this._pb = "";
+      return this._on(EV_SEND, this._connect);
+    } else if (code === EV_TIMER) {
+      this._timer = null;
+      if (st === S_WAIT) {
+        // A new attempt. The CONNACK deadline runs from now, whether or not the link opens.
+        this._st = S_OPENING;
+        this._timer = clock.setTimeout(this._tick, this._cto || CONNACK_TIMEOUT_MS);
+        try {
+          var link = this._conn(this._ev);
+          // A connector that already reported onClose left us waiting for the next attempt: ignore its link.
+          if (this._st === S_OPENING) this._link = link;
+          return;
+        } catch (x: any) {
+          reason = "connect failed: " + (x && x.message ? x.message : String(x));
+        }
+      } else if (st === S_OPENING || st === S_CONNACK) {
+        reason = "no CONNACK within " + (this._cto || CONNACK_TIMEOUT_MS) + " ms";
+        error = true;
+      } else if (st === S_UP) {
+        // Keepalive (section 3.1.2.10): dead after 1.5x without a packet; PINGREQ when due either way.
+        var ka = this._ka;
+        if (now - this._rx >= ka * 1.5) {
+          reason = "keepalive timeout: nothing received for " + (now - this._rx) / 1000 + " s";
+        } else {
+          if (now - this._tx >= ka || (!this._ping && now - this._rx >= ka)) {
+            this._on(EV_SEND, PINGREQ_PACKET);
+            this._ping = 1;
+          }
+          if (!this._link) return;
+          next = T_KEEPALIVE;
+        }
+      }
+    } else if (code === P_FATAL || code === P_SKIPPED) {
+      reason = s as string;
+      error = true;
+    } else {
+      // A whole packet from the parser: code is its first byte, b its body.
+      var type = code >> 4;
+      var b = s as string;
+      var n = b.length;
+      var subs = this._subs;
+      var q = this._q;
+      this._rx = now;
+      this._ping = 0;
+      if (st !== S_UP && type !== CONNACK) {
+        reason = "packet type " + type + " before CONNACK";
+      } else if (type === CONNACK) {
+        // Section 3.2: session present flag, return code (table 3.1).
+        if (st !== S_CONNACK) reason = "unexpected CONNACK";
+        else if (n !== 2) reason = "bad CONNACK length " + n;
+        else if ((i = b.charCodeAt(1))) reason = "connection refused: " + (i < 6 ? ["unacceptable protocol version", "identifier rejected", "server unavailable", "bad username or password", "not authorized"][i - 1] : "return code " + i);
+        else {
+          sp = b.charCodeAt(0) & 1;
+          this._st = S_UP;
+          this.connected = true;
+          this._up = now;
+          if (!sp) this._rx2 = [];
+          // Subscriptions: all again without a session, else those whose SUBACK never came.
+          for (i = 0; i < subs.length && this._link; i++) {
+            e = subs[i];
+            if (sp && !(e.charCodeAt(2) & UNACKED)) continue;
+            id = this._newId();
+            subs[i] = String.fromCharCode(id >> 8, id & 255, e.charCodeAt(2) | UNACKED) + e.substring(3);
+            this._on(EV_SEND, encode((SUBSCRIBE << 4) | 2, id, e.substring(3), String.fromCharCode(e.charCodeAt(2) & 3)));
+          }
+          // In flight: the whole list again in order (DUP already set on those sent before), then DUP on all.
+          for (i = 0; i < q.length && this._link; i++) {
+            e = q[i];
+            this._on(EV_SEND, e.substring(2));
+            if (this._link && !(e.charCodeAt(2) & F_DUP)) q[i] = e.substring(0, 2) + String.fromCharCode(e.charCodeAt(2) | F_DUP) + e.substring(3);
+          }
+          if (!this._link) return;
+          next = T_KEEPALIVE;
+        }
+      } else if (type === PUBLISH) {
+        // Section 3.3: topic, packet id when QoS > 0, payload. Flags: DUP 8, QoS << 1, RETAIN 1.
+        var qos = (code >> 1) & 3;
+        var pos = n < 2 ? n + 1 : 2 + ((b.charCodeAt(0) << 8) | b.charCodeAt(1));
+        id = 0;
+        if (qos) {
+          if (pos + 2 <= n) id = (b.charCodeAt(pos) << 8) | b.charCodeAt(pos + 1);
+          pos += 2;
+        }
+        var rx2 = this._rx2;
+        if (pos > n) reason = "truncated PUBLISH";
+        else if (qos && !id) reason = "PUBLISH with packet id 0";
+        else if (qos === 2 && rx2.indexOf(id) < 0 && rx2.length >= MAX_QOS2_PENDING) reason = "more than " + MAX_QOS2_PENDING + " QoS 2 messages awaiting PUBREL";
+        else {
+          // QoS 2 (section 4.3.3, method B): delivered on the first PUBLISH only, its id kept until PUBREL.
+          if (qos < 2 || rx2.indexOf(id) < 0) {
+            if (qos === 2) rx2.push(id);
+            if (this.onMessage) this.onMessage(b.substring(2, qos ? pos - 2 : pos), b.substring(pos), (code & 1) === 1, qos, (code & F_DUP) !== 0);
+          }
+          // PUBACK or PUBREC, after delivery (a no-op when the callback ended the client).
+          if (qos) this._on(EV_SEND, String.fromCharCode(qos === 2 ? PUBREC << 4 : PUBACK << 4, 2, id >> 8, id & 255));
+        }
+      } else if (type === PINGRESP) {
+        // this._rx is all it is for
+      } else if (type !== PUBACK && type !== PUBREL && type !== SUBACK && type !== UNSUBACK) {
+        reason = "unexpected packet type " + type + " from the broker";
+      } else if (n < 2 || (type !== SUBACK && n !== 2)) {
+        reason = "bad length " + n + " for packet type " + type;
+      } else {
+        id = (b.charCodeAt(0) << 8) | b.charCodeAt(1);
+        if (type === PUBACK) {
+          for (i = 0; i < q.length; i++) {
+            if (((q[i].charCodeAt(0) << 8) | q[i].charCodeAt(1)) !== id) continue;
+            q.splice(i, 1);
+            break;
+          }
+        } else if (type === PUBREL) {
+          i = this._rx2.indexOf(id);
+          if (i >= 0) this._rx2.splice(i, 1);
+          this._on(EV_SEND, String.fromCharCode(PUBCOMP << 4, 2, id >> 8, id & 255));
+        } else if (type === SUBACK) {
+          for (i = 0; i < subs.length; i++) {
+            e = subs[i];
+            if (((e.charCodeAt(0) << 8) | e.charCodeAt(1)) !== id) continue;
+            subs[i] = "\x00\x00" + String.fromCharCode(e.charCodeAt(2) & 3) + e.substring(3);
+            if (b.charCodeAt(2) & 0x80 && this.onError) this.onError("subscribe to " + e.substring(3) + " refused by the broker (SUBACK 0x80)");
+            break;
+          }
+        }
+        // UNSUBACK: nothing to do (the subscription was forgotten when unsubscribe() was called).
+      }
+      error = reason !== "";
     }
-  }
 
-  private _write(s: string): void {
-    var l = this._link;
-    if (!l) return;
-    try {
-      l.write(s);
-      this._lastTx = this._clock.now();
-    } catch (e: any) {
-      this._down("write failed: " + (e && e.message ? e.message : String(e)));
+    if (reason) {
+      // The link is gone or must go: report the error, close the link, schedule the next attempt.
+      if (error && this.onError) this.onError(reason);
+      st = this._st; // onError may have called end()
+      if (code !== EV_END && (st < S_OPENING || st > S_UP)) return;
+      var old = this._link;
+      this._link = null;
+      this._ps = P_STOPPED;
+      this._pb = "";
+      if (old) {
+        try {
+          old.close();
+        } catch (x) {
+          // closing a broken link: nothing more to do
+        }
+      }
+      if (this.connected && now - this._up >= STABLE_MS) this._delay = this._bmin || BACKOFF_MIN_MS;
+      this.connected = false;
+      if (code === EV_END) {
+        this._st = S_ENDED;
+        next = T_STOP;
+        // onClose only when an attempt or a connection was ended
+        if (st < S_OPENING || st > S_UP) reason = "";
+      } else {
+        this._st = S_WAIT;
+        var d = this._delay;
+        next = d - Math.floor((Math.random() * d) / 4);
+        var max = this._bmax || BACKOFF_MAX_MS;
+        this._delay = d * 2 > max ? max : d * 2;
+      }
     }
+    if (next === T_KEEPALIVE) {
+      // Milliseconds until the keepalive needs a look: next PINGREQ due, or the receive deadline.
+      var k = this._ka;
+      var t = this._tx + k;
+      var r = this._rx + (this._ping ? k * 1.5 : k);
+      next = k ? (t < r ? t : r) - now : T_STOP;
+    }
+    if (next !== T_KEEP) {
+      if (this._timer !== null) clock.clearTimeout(this._timer);
+      this._timer = next >= 0 ? clock.setTimeout(this._tick, next) : null;
+    }
+    if (reason && this.onClose) this.onClose(reason);
+    if (sp >= 0 && this.onConnect) this.onConnect(sp === 1);
   }
 
-  private _sendSub(i: number): void {
-    var id = this._newId();
-    this._subId[i] = id;
-    this._write(encodeSubscribe(id, this._subT[i], this._subQ[i]));
-  }
-
-  /* Next packet id 1..65535, wrapping, skipping ids still in use (section 2.3.1). */
+  /* Next packet id 1..65535, wrapping, skipping ids still in use (section 2.3.1): in flight or awaiting SUBACK. */
   private _newId(): number {
     var id = this._id;
-    do {
+    var busy = true;
+    while (busy) {
       id = id >= 65535 ? 1 : id + 1;
-    } while (this._ifId.indexOf(id) >= 0 || this._subId.indexOf(id) >= 0);
+      busy = false;
+      for (var i = 0; i < this._q.length; i++) if (((this._q[i].charCodeAt(0) << 8) | this._q[i].charCodeAt(1)) === id) busy = true;
+      for (var j = 0; j < this._subs.length; j++) if (((this._subs[j].charCodeAt(0) << 8) | this._subs[j].charCodeAt(1)) === id) busy = true;
+    }
     this._id = id;
     return id;
-  }
-
-  private _schedule(ms: number): void {
-    this._stopTimer();
-    if (ms >= 0) this._timer = this._clock.setTimeout(this._tick, ms);
-  }
-
-  private _stopTimer(): void {
-    if (this._timer !== null) {
-      this._clock.clearTimeout(this._timer);
-      this._timer = null;
-    }
   }
 }
