@@ -82,7 +82,7 @@ async function firmware(broker: Broker): Promise<void> {
     ha.publish("home/bench1/pump/set", Math.random() < 0.5 ? "ON" : "OFF");
   }, 1500);
   const lines = await runOnEspruino({
-    bundle, seconds: SECONDS, append: memoryProbe(250),
+    bundle, seconds: SECONDS, config, append: memoryProbe(250),
     onLine: process.env.BENCH_VERBOSE ? (l) => console.log("  | " + l) : undefined
   });
   clearInterval(timer);

@@ -2,127 +2,56 @@
  * Boot and wiring: read config.json from Storage, validate it, then build the node from Espruino's
  * globals (through platform.ts) in a safe order:
  *   1. the relay pin driven to its OFF level, then the Pump (which owns it from then on);
- *   2. the node (topics, discovery bookkeeping), the MQTT client with its Will, the sensors;
+ *   2. the node (discovery bookkeeping, sensor timers), the MQTT client with its Will;
  *   3. the network: Wifi on ESP boards, then MQTT once Wifi is up (at once on Linux);
  *   4. the watchdog, and E.on("kill") for a graceful shutdown (pump off, "offline", DISCONNECT).
  * A missing or invalid config is printed field by field; the node then stays off the network with the
  * relay held at its OFF level when the raw config names a usable pin and polarity. No crash either way.
  * Console lines never contain a password.
+ *
+ * Memory: boot() runs once and everything it holds is garbage afterwards (the raw and validated config,
+ * the validator and its board tables), as long as no function made inside it survives it: a closure keeps
+ * its whole scope. So what must outlive boot is a bound function (onKill, connector, sensor factories) or is
+ * made by a module-level function called with NOINLINE (Wifi), whose scope is small.
  */
-import { validateConfig, type Config, type SensorConfig } from "./config";
-import { boardInfo, resolvePin } from "../boards/index";
-import { DeviceClock, netConnector, WifiStation, DeviceOutputPin, DeviceInputPin, i2cBus, I2CRegisterIO, DeviceDHTPins, startWatchdog, onKill } from "./platform";
+import { validateConfig } from "./config";
+import { DeviceClock, netConnector, startWifi, relayPin, DeviceInputPin, i2cBus, I2CRegisterIO, dhtPins, startWatchdog, onKill } from "./platform";
 import { NodeApp } from "./node/node";
 import { Pump } from "./pump/pump";
 import { MqttClient } from "./mqtt/client";
-import { BME280 } from "./sensors/bme280";
-import { BMP280 } from "./sensors/bmp280";
-import { DHT22 } from "./sensors/dht22";
+import { createBoschSensor } from "./sensors/bosch";
+import { createDHT22 } from "./sensors/dht22";
 import { OFFLINE } from "./constants";
-import type { Clock, InputPin, Sensor } from "./types";
+import type { Clock, InputPin, OutputPin, Sensor } from "./types";
 
-/** Hardware watchdog period; the main tick kicks it every WATCHDOG_KICK_MS. */
+/** Hardware watchdog period; the main loop kicks it every WATCHDOG_KICK_MS. */
 const WATCHDOG_SECONDS = 30;
 const WATCHDOG_KICK_MS = 5000;
-/** First sensor read this long after boot, the next sensors staggered by SENSOR_STAGGER_MS. */
-const SENSOR_FIRST_MS = 2000;
-const SENSOR_STAGGER_MS = 700;
 
-function log(line: string): void {
-  console.log(line);
+/** What makeSensor needs of a SensorConfig (the rest of it is not kept). */
+interface SensorWiring {
+  type: string;
+  pin: number;
+  sda: number;
+  scl: number;
+  address: number;
+  clock: Clock;
 }
 
 /*
- * Invalid config: drive the relay pin to OFF if the raw config says clearly which pin and polarity it is
- * (a board this device runs, an output pin of it, activeLow absent or a boolean), so a relay that was ON
- * before a reset stays OFF. Anything less clear is left alone rather than guessed.
+ * Build one sensor's driver. The node calls it through a bound copy at each interval until it works, then
+ * drops it. Module-level with no parameter on purpose: the minifier inlines the drivers' factories here,
+ * so their closures keep this function's scope alive; it must not hold the config (bound `this` is not
+ * part of a scope).
  */
-function holdRelayOff(raw: any): void {
-  if (!raw || typeof raw !== "object" || !raw.pump || typeof raw.pump !== "object") return;
-  var board = boardInfo(raw.board);
-  if (!board || (process.env.BOARD && process.env.BOARD.indexOf(board.espruino) !== 0)) return;
-  var pin = resolvePin(board, raw.pump.pin);
-  var activeLow = raw.pump.activeLow;
-  if (pin < 0 || board.outputs.indexOf(pin) < 0 || (activeLow !== undefined && activeLow !== true && activeLow !== false)) return;
-  new DeviceOutputPin(pin).write(activeLow ? 1 : 0);
-  log("config.json: pump pin GPIO" + pin + " held at its OFF level");
-}
-
-/* One driver factory per sensor, built once at boot; called again at each interval while it throws. */
-function sensorFactory(sc: SensorConfig, clock: Clock, buses: any[]): () => Sensor {
-  return function () {
-    if (sc.type === "dht22") return new DHT22({ pin: sc.pin, pins: new DeviceDHTPins(), clock: clock });
-    // Sensors on the same pins share one bus object.
-    var bus = null;
-    for (var i = 0; i < buses.length; i += 2) if (buses[i] === sc.sda * 100 + sc.scl) bus = buses[i + 1];
-    if (!bus) {
-      bus = i2cBus(sc.sda, sc.scl);
-      buses.push(sc.sda * 100 + sc.scl, bus);
-    }
-    var io = new I2CRegisterIO(bus, sc.address);
-    return sc.type === "bme280" ? new BME280({ io: io, clock: clock, address: sc.address }) : new BMP280({ io: io, clock: clock, address: sc.address });
-  };
-}
-
-function run(cfg: Config): void {
-  var board = boardInfo(cfg.board)!;
-  var clock = new DeviceClock();
-  var relay: DeviceOutputPin | null = null;
-  if (cfg.pump) {
-    relay = new DeviceOutputPin(cfg.pump.pin);
-    relay.write(cfg.pump.activeLow ? 1 : 0);
-  }
-  log("config ok: " + cfg.device.id + " on " + board.name);
-
-  var node = new NodeApp(cfg, clock, require("Storage"), Math.random, board.name, log);
-  if (cfg.pump && relay) {
-    var inputs: InputPin[] = [];
-    for (var i = 0; i < cfg.pump.interlocks.length; i++) inputs.push(new DeviceInputPin(cfg.pump.interlocks[i].pin, cfg.pump.interlocks[i].pull));
-    node.setPump(new Pump(cfg.pump, relay, inputs, clock, node));
-  }
-
-  var m = cfg.mqtt;
-  var client = new MqttClient(netConnector(m.host, m.port, m.tls), clock, {
-    clientId: cfg.device.id,
-    username: m.username,
-    password: m.password,
-    keepaliveSeconds: m.keepaliveSeconds,
-    cleanSession: true,
-    will: { topic: node.pub.statusTopic, payload: OFFLINE, qos: 1, retain: true }
-  });
-  node.attach(client);
-
-  var buses: any[] = [];
-  for (var s = 0; s < cfg.sensors.length; s++) node.addSensor(sensorFactory(cfg.sensors[s], clock, buses), SENSOR_FIRST_MS + s * SENSOR_STAGGER_MS);
-
-  var mqttTarget = "mqtt: connecting to " + m.host + ":" + m.port + (m.tls ? " (tls)" : "");
-  if (board.wifi && cfg.wifi) {
-    var wifi = new WifiStation(cfg.wifi.ssid, cfg.wifi.password);
-    var started = false;
-    wifi.onUp = function (ip: string) {
-      log("wifi: connected " + ip);
-      if (started) return;
-      started = true;
-      log(mqttTarget);
-      client.start();
-    };
-    wifi.onDown = function (reason: string) {
-      log("wifi: disconnected (" + reason + ")");
-    };
-    log("wifi: connecting to " + cfg.wifi.ssid);
-    wifi.start();
-  } else {
-    log(mqttTarget);
-    client.start();
-  }
-
-  if (!startWatchdog(WATCHDOG_SECONDS, WATCHDOG_KICK_MS)) log("watchdog: not available on this build");
-  onKill(function () {
-    node.shutdown();
-  });
+function makeSensor(this: SensorWiring): Sensor {
+  if (this.type === "dht22") return createDHT22({ pin: this.pin, pins: dhtPins(), clock: this.clock });
+  var io = new I2CRegisterIO(i2cBus(this.sda, this.scl), this.address);
+  return createBoschSensor(this.type as "bme280" | "bmp280", { io: io, clock: this.clock, address: this.address });
 }
 
 function boot(): void {
+  var log = console.log;
   var raw: any;
   try {
     raw = require("Storage").readJSON("config.json", true);
@@ -138,14 +67,59 @@ function boot(): void {
   var running = process.env.BOARD;
   if (running && running.indexOf("LINUX") === 0) running = "LINUX";
   var result = validateConfig(raw, running);
-  if (!result.config) {
+  var cfg = result.config;
+
+  // The relay first: OFF, even when the config is refused (if it names the pin and polarity clearly), so
+  // a relay that was ON before a reset stays OFF.
+  var relay: OutputPin | null = result.relay ? relayPin(result.relay.pin, result.relay.activeLow ? 1 : 0) : null;
+  if (!cfg) {
     for (var i = 0; i < result.errors.length; i++) log("config.json: " + result.errors[i]);
     log("config.json: " + result.errors.length + " problem(s). Pump held off, network not started.");
-    holdRelayOff(raw);
+    if (relay) log("config.json: pump pin GPIO" + result.relay!.pin + " held at its OFF level");
     return;
   }
+
   try {
-    run(result.config);
+    var clock = new DeviceClock();
+    log("config ok: " + cfg.device.id + " on " + cfg.boardName);
+    var sensors: (() => Sensor)[] = [];
+    for (var s = 0; s < cfg.sensors.length; s++) {
+      var sc = cfg.sensors[s];
+      sensors.push(makeSensor.bind({ type: sc.type, pin: sc.pin, sda: sc.sda, scl: sc.scl, address: sc.address, clock: clock }));
+    }
+    var m = cfg.mqtt;
+    var connector = /*@__INLINE__*/ netConnector(m.host, m.port, m.tls);
+    var node = new NodeApp(cfg, {
+      clock: clock,
+      storage: require("Storage"),
+      random: Math.random,
+      model: cfg.boardName,
+      log: log,
+      sensors: sensors,
+      // Called once, inside the constructor: this closure (and boot's scope with it) is garbage afterwards.
+      mqtt: function (willTopic: string) {
+        return new MqttClient(connector, clock, {
+          clientId: cfg!.device.id,
+          username: m.username,
+          password: m.password,
+          keepaliveSeconds: m.keepaliveSeconds,
+          cleanSession: true,
+          will: { topic: willTopic, payload: OFFLINE, qos: 1, retain: true }
+        });
+      }
+    });
+    if (cfg.pump && relay) {
+      var inputs: InputPin[] = [];
+      for (var k = 0; k < cfg.pump.interlocks.length; k++) inputs.push(new DeviceInputPin(cfg.pump.interlocks[k].pin, cfg.pump.interlocks[k].pull));
+      node.pump = new Pump(cfg.pump, relay, inputs, clock, node);
+    }
+
+    log("mqtt: connecting to " + m.host + ":" + m.port + (m.tls ? " (tls)" : ""));
+    if (cfg.wifi) /*@__NOINLINE__*/ startWifi(cfg.wifi.ssid, cfg.wifi.password, node.client);
+    else node.client.start();
+
+    if (!startWatchdog(WATCHDOG_SECONDS, WATCHDOG_KICK_MS)) log("watchdog: not available on this build");
+    onKill(node.shutdown.bind(node));
   } catch (e: any) {
     log("boot: " + (e && e.message ? e.message : String(e)));
   }

@@ -6,33 +6,44 @@
  * Espruino quirks handled here (../shared/ESPRUINO.md, ARCHITECTURE.md "Espruino timer semantics"):
  * - clearTimeout(undefined) throws and clearTimeout() stops every timer; clearWatch() clears every watch.
  * - require("net").connect() to a closed port may throw at once; we report it as onClose, later.
- * - getTime() is seconds (float); the Clock speaks milliseconds.
  * - digitalWrite() on a pin in automatic mode switches it to output first and sets the level second;
  *   the relay pin is therefore put in manual input mode, given its level, and only then made an output.
+ *
+ * Memory (ARCHITECTURE.md "Memory"; measured on Espruino 2v29 with code in Storage): every function
+ * object here lives as long as the firmware, 5 JsVars + 1 per parameter, and a TypeScript `class` costs
+ * about 3 more per method plus 7 for the IIFE it compiles to. Hence:
+ * - constructors are plain functions with their methods in a prototype object literal;
+ * - Espruino's natives are used wherever they already have the right shape (Date.now, setTimeout,
+ *   digitalWrite, setWatch, E.kickWatchdog, and a Pin object for the relay): a native is no function object;
+ * - the socket itself is the Link, and one shared listener serves every event of every socket: a
+ *   connection allocates no closure and no wrapper object;
+ * - callbacks that outlive boot are bound functions or made by a function called with NOINLINE (Wifi),
+ *   so that they keep nothing of main.ts's boot scope (the config) alive.
  */
 import type { Clock, Connector, Link, LinkEvents, OutputPin, InputPin, RegisterIO } from "./types";
+import type { DHTPins } from "./sensors/dht22";
 
 /* Espruino globals whose @types/espruino declarations are missing or too narrow for numeric pins. */
 declare var I2C: any;
+declare var Pin: any;
 declare function setWatch(fn: (e: any) => void, pin: any, options: any): any;
 declare function clearWatch(id: any): void;
 declare function digitalWrite(pin: any, level: any): void;
 declare function digitalRead(pin: any): number;
 declare function pinMode(pin: any, mode: string, automatic?: boolean): void;
-declare function setTimeout(fn: () => void, ms: number): any;
+declare function setTimeout(fn: (...args: any[]) => void, ms: number): any;
 declare function setInterval(fn: () => void, ms: number): any;
 
-/** The device Clock: getTime() seconds as milliseconds; timers that never clear everything by mistake. */
-export class DeviceClock implements Clock {
-  now(): number {
-    return getTime() * 1000;
-  }
-
-  setTimeout(fn: () => void, ms: number): any {
-    return setTimeout(fn, ms);
-  }
-
-  clearTimeout(id: any): void {
+/**
+ * The device Clock: `new DeviceClock()`. now() and setTimeout() are Espruino's natives themselves:
+ * Date.now() is the system time in ms, the same clock as getTime() (jswrap_date_now), and setTimeout()
+ * takes (fn, ms). Only clearTimeout needs code: it never clears every timer by mistake.
+ */
+export var DeviceClock = function () {} as any as { new (): Clock; prototype: Clock };
+DeviceClock.prototype = {
+  now: Date.now,
+  setTimeout: setTimeout,
+  clearTimeout: function (id: any): void {
     // Espruino: no argument clears every timer, undefined throws, an id that already fired may throw.
     if (id === undefined || id === null) return;
     try {
@@ -41,207 +52,181 @@ export class DeviceClock implements Clock {
       // already fired: nothing to cancel
     }
   }
+};
+
+/** A socket used as a Link: write() is the socket's own; close, _ev and _err are set by openLink. */
+interface LinkSocket extends Link {
+  _ev: LinkEvents | null;
+  /** The last socket error, reported by the close that follows it. */
+  _err: string;
+  end(): void;
+  on(event: string, listener: (x: any) => void): void;
 }
 
 /*
- * One TCP (or TLS) connection. Events reach `events` until close() or the first close/error; Espruino
- * sockets deliver data as byte strings, which is what the MQTT client speaks.
+ * The one listener of every event of every socket (connect, data, error, close), `this` being the socket.
+ * Espruino tells the events apart by what it passes (jswrap_net.c, network.c; checked on 2v29): connect
+ * gives the socket itself, data a string, error an object {code, message}, close a boolean (had_error).
  */
-class NetLink implements Link {
-  private _ev: LinkEvents | null;
-  private _sock: any;
-  private _error: string;
+function sockEvent(this: LinkSocket, x: any): void {
+  var ev = this._ev;
+  if (!ev) return;
+  if (typeof x === "string") ev.onData(x);
+  else if (x === this) ev.onOpen();
+  else if (x && typeof x === "object") this._err = x.message ? String(x.message) : x.code !== undefined ? "error " + x.code : "socket error";
+  else linkClose.call(this, this._err || "closed");
+}
 
-  constructor(host: string, port: number, tls: boolean, events: LinkEvents) {
-    this._ev = events;
-    this._sock = null;
-    this._error = "";
-    var self = this;
-    try {
-      // Literal module names: the bundle guard (tools/guard.ts) only allows require("<built-in>").
-      var mod = tls ? require("tls") : require("net");
-      var sock = mod.connect({ host: host, port: port }, function () {
-        if (self._ev) self._ev.onOpen();
-      });
-      this._sock = sock;
-      sock.on("data", function (data: string) {
-        if (self._ev) self._ev.onData(data);
-      });
-      sock.on("error", function (err: any) {
-        self._error = err && err.message ? String(err.message) : String(err && err.code !== undefined ? "error " + err.code : "socket error");
-      });
-      sock.on("close", function () {
-        self._closed(self._error || "closed");
-      });
-    } catch (e: any) {
-      // Espruino throws "Unable to create socket" on a refused port: report it like any close, but later,
-      // so the caller has the Link in hand first (Connector contract, firmware/types.ts).
-      this._error = "connect failed: " + (e && e.message ? e.message : String(e));
-      setTimeout(function () {
-        self._closed(self._error);
-      }, 0);
-    }
-  }
-
-  write(data: string): void {
-    if (!this._sock) return;
-    try {
-      this._sock.write(data);
-    } catch (e: any) {
-      this._error = "write failed: " + (e && e.message ? e.message : String(e));
-      this._drop();
-      var self = this;
-      setTimeout(function () {
-        self._closed(self._error);
-      }, 0);
-    }
-  }
-
-  /** Close now, flushing what was written (a DISCONNECT); no event arrives afterwards. */
-  close(): void {
-    this._ev = null;
-    this._drop();
-  }
-
-  _drop(): void {
-    var s = this._sock;
-    this._sock = null;
-    if (!s) return;
-    try {
-      s.end();
-    } catch (e) {
-      // already gone
-    }
-  }
-
-  _closed(reason: string): void {
-    var ev = this._ev;
-    this._ev = null;
-    this._sock = null;
+/*
+ * Link.close() (no reason): end the socket now, flushing what was written (a DISCONNECT); no event arrives
+ * afterwards. With a reason: the link is gone; onClose(reason) is reported, once.
+ */
+function linkClose(this: LinkSocket, reason?: string): void {
+  var ev = this._ev;
+  this._ev = null;
+  if (reason) {
     if (ev) ev.onClose(reason);
+    return;
   }
+  try {
+    this.end();
+  } catch (e) {
+    // already gone
+  }
+}
+
+/* The Connector's body (netConnector binds target): open one link over net or tls. */
+function openLink(target: { host: string; port: number; tls: boolean }, events: LinkEvents): Link {
+  var link: LinkSocket;
+  try {
+    // Literal module names: the bundle guard (tools/guard.ts) only allows require("<built-in>").
+    link = (target.tls ? require("tls") : require("net")).connect({ host: target.host, port: target.port }, sockEvent as () => void);
+    link.on("data", sockEvent);
+    link.on("error", sockEvent);
+    link.on("close", sockEvent);
+  } catch (e: any) {
+    // Espruino throws "Unable to create socket" on a refused port: report it like any close, but later,
+    // so the caller has the Link in hand first (Connector contract, firmware/types.ts).
+    link = { write: function () {}, end: function () {} } as any;
+    setTimeout(linkClose.bind(link, "connect failed: " + (e && e.message ? e.message : String(e))), 0);
+  }
+  link._ev = events;
+  link._err = "";
+  link.close = linkClose;
+  return link;
 }
 
 /**
  * A Connector to host:port over require("net"), or require("tls") where the board has it (ESP32, Linux;
- * config validation refuses tls on the ESP8266). Each call opens one new link.
+ * config validation refuses tls on the ESP8266). Each call opens one new link: the socket itself, whose
+ * writes after close() go nowhere (Espruino drops them). A bound function: no closure over the caller.
  */
 export function netConnector(host: string, port: number, tls: boolean): Connector {
-  return function (events: LinkEvents): Link {
-    return new NetLink(host, port, tls, events);
-  };
+  return openLink.bind(null, { host: host, port: port, tls: tls });
 }
 
 /**
- * The Wifi station (ESP8266/ESP32). Set onUp/onDown, then start(); the SDK reconnects by itself after a
- * drop, and we report each change once. The Linux build has no Wifi module: main.ts skips this class there.
+ * Join the Wifi network (ESP8266/ESP32) and start `client` the first time it is up; the SDK reconnects
+ * by itself after a drop, and each change is logged once. The Linux build has no Wifi module: main.ts
+ * does not call this there. Call it with NOINLINE: its two handlers then keep only this small scope.
  */
-export class WifiStation {
-  /** Connected with an address (dotted quad, "" when unknown). */
-  onUp: (ip: string) => void;
-  onDown: (reason: string) => void;
-  up: boolean;
-  private _ssid: string;
-  private _password: string;
-
-  constructor(ssid: string, password: string) {
-    this._ssid = ssid;
-    this._password = password;
-    this.up = false;
-    this.onUp = noop;
-    this.onDown = noop;
-  }
-
-  start(): void {
-    var self = this;
-    var w = require("Wifi");
-    w.on("connected", function (details: any) {
-      var ip = details && details.ip ? details.ip : "";
-      if (!ip) {
-        try {
-          ip = w.getIP().ip;
-        } catch (e) {
-          ip = "";
-        }
+export function startWifi(ssid: string, password: string, client: { start(): void }): void {
+  var w = require("Wifi");
+  var up = false;
+  var started = false;
+  w.on("connected", function (details: any) {
+    if (up) return;
+    up = true;
+    var ip = details && details.ip ? details.ip : "";
+    if (!ip) {
+      try {
+        ip = w.getIP().ip;
+      } catch (e) {
+        ip = "";
       }
-      if (self.up) return;
-      self.up = true;
-      self.onUp(ip);
-    });
-    w.on("disconnected", function (details: any) {
-      if (!self.up) return;
-      self.up = false;
-      self.onDown(details && details.reason !== undefined ? String(details.reason) : "disconnected");
-    });
-    w.connect(this._ssid, { password: this._password }, function (err: any) {
-      if (err) self.onDown(String(err.message || err));
-    });
+    }
+    console.log("wifi: connected " + ip);
+    if (started) return;
+    started = true;
+    client.start();
+  });
+  // Also the connect callback: null when it worked, a message when it did not.
+  function down(d: any): void {
+    if (!d || (!up && d.reason !== undefined)) return;
+    up = false;
+    console.log("wifi: disconnected (" + (d.reason !== undefined ? d.reason : d.message || d) + ")");
   }
-}
-
-function noop(): void {
-  // default callback
+  w.on("disconnected", down);
+  console.log("wifi: connecting to " + ssid);
+  w.connect(ssid, { password: password }, down);
 }
 
 /**
- * A push-pull output. The first write latches the level while the pin is still an input and only then
- * turns the driver on, so an active-low relay never sees a pulse of the wrong level at boot.
+ * The relay output: pin driven to `level` without a glitch, then handed over as Espruino's own Pin object
+ * (its native write() is digitalWrite; no function object of ours). The level is latched while the pin
+ * is still an input, and only then is the driver turned on (manual mode, so it stays an output), so an
+ * active-low relay never sees a pulse of the wrong level at boot.
+ */
+export function relayPin(pin: number, level: number): OutputPin {
+  pinMode(pin, "input", false);
+  digitalWrite(pin, level);
+  pinMode(pin, "output", false);
+  digitalWrite(pin, level);
+  return new Pin(pin);
+}
+
+/**
+ * A push-pull output with the same glitch-free first write, for hosts and bench harnesses; the firmware's
+ * relay is relayPin().
  */
 export class DeviceOutputPin implements OutputPin {
   private _pin: number;
+  /** The level last written; -1 before the first write (pin not yet an output). */
   private _level: number;
-  private _ready: boolean;
 
   constructor(pin: number) {
     this._pin = pin;
     this._level = -1;
-    this._ready = false;
   }
 
   write(level: number): void {
     var v = level ? 1 : 0;
-    if (!this._ready) {
-      // Manual input mode: digitalWrite then only sets the output latch without enabling the driver.
+    if (this._level < 0) {
       pinMode(this._pin, "input", false);
       digitalWrite(this._pin, v);
       pinMode(this._pin, "output", false);
-      this._ready = true;
     }
     digitalWrite(this._pin, v);
     this._level = v;
   }
 
-  /** The level last written (0 before any write would be a guess, so it is the safe reading -1 -> 0). */
   read(): number {
     return this._level < 0 ? 0 : this._level;
   }
 }
 
-/** A digital input with optional pull ("up", "down", "none"); watch() reports edges, debounced 50 ms. */
-export class DeviceInputPin implements InputPin {
-  private _pin: number;
+/** A digital input with optional pull ("up", "down", "none"): `new DeviceInputPin(pin, pull)`. */
+export interface DeviceInputPin extends InputPin {
+  _pin: number;
+}
 
-  constructor(pin: number, pull: string) {
-    this._pin = pin;
-    pinMode(pin, pull === "up" ? "input_pullup" : pull === "down" ? "input_pulldown" : "input", false);
-  }
+export var DeviceInputPin = function (this: DeviceInputPin, pin: number, pull: string) {
+  this._pin = pin;
+  pinMode(pin, pull === "up" ? "input_pullup" : pull === "down" ? "input_pulldown" : "input", false);
+} as any as { new (pin: number, pull: string): DeviceInputPin; prototype: DeviceInputPin };
 
-  read(): number {
+DeviceInputPin.prototype = {
+  read: function (this: DeviceInputPin): number {
     return digitalRead(this._pin) ? 1 : 0;
-  }
+  },
 
-  watch(callback: (level: number) => void): any {
-    return setWatch(
-      function (e: any) {
-        callback(e.state ? 1 : 0);
-      },
-      this._pin,
-      { repeat: true, edge: "both", debounce: 50 }
-    );
-  }
+  /** Calls back with the new level (0/1) on every edge, debounced 50 ms. */
+  watch: function (this: DeviceInputPin, callback: (level: number) => void): any {
+    return setWatch(watchLevel.bind(callback), this._pin, { repeat: true, edge: "both", debounce: 50 });
+  },
 
-  unwatch(handle: any): void {
-    // clearWatch() without an id removes every watch on the device.
+  unwatch: function (handle: any): void {
+    // clearWatch() without an id removes every watch on the device; a stale id throws.
     if (handle === undefined || handle === null) return;
     try {
       clearWatch(handle);
@@ -249,6 +234,11 @@ export class DeviceInputPin implements InputPin {
       // already gone
     }
   }
+} as DeviceInputPin;
+
+/* setWatch's callback, bound to the InputPin's callback: the event's state as a level. */
+function watchLevel(this: (level: number) => void, e: any): void {
+  this(e.state ? 1 : 0);
 }
 
 /** A software I2C bus on two GPIOs (Espruino's `new I2C()`), 100 kHz. */
@@ -258,57 +248,52 @@ export function i2cBus(sda: number, scl: number): any {
   return bus;
 }
 
-/** Register access to one chip on an I2C bus: write the register pointer, then read from it. */
-export class I2CRegisterIO implements RegisterIO {
-  private _bus: any;
-  private _addr: number;
+/** Register access to one chip on an I2C bus: `new I2CRegisterIO(bus, address)`. */
+export interface I2CRegisterIO extends RegisterIO {
+  _bus: any;
+  _addr: number;
+}
 
-  constructor(bus: any, address: number) {
-    this._bus = bus;
-    this._addr = address;
-  }
+export var I2CRegisterIO = function (this: I2CRegisterIO, bus: any, address: number) {
+  this._bus = bus;
+  this._addr = address;
+} as any as { new (bus: any, address: number): I2CRegisterIO; prototype: I2CRegisterIO };
 
-  read(reg: number, buffer: Uint8Array): void {
+I2CRegisterIO.prototype = {
+  /** Write the register pointer, then read buffer.length bytes into buffer. Throws on a short read. */
+  read: function (this: I2CRegisterIO, reg: number, buffer: Uint8Array): void {
     this._bus.writeTo(this._addr, reg);
     var d = this._bus.readFrom(this._addr, buffer.length);
     if (!d || d.length !== buffer.length) throw new Error("I2C read of " + buffer.length + " bytes got " + (d ? d.length : 0));
     for (var i = 0; i < buffer.length; i++) buffer[i] = d[i];
-  }
+  },
 
-  write(reg: number, value: number): void {
+  write: function (this: I2CRegisterIO, reg: number, value: number): void {
     this._bus.writeTo(this._addr, [reg, value]);
   }
-}
+} as I2CRegisterIO;
 
-/** The Espruino pin calls the DHT22 driver needs (its DHTPins), passed through to the globals. */
-export class DeviceDHTPins {
-  pinMode(pin: number, mode: string): void {
-    pinMode(pin, mode, false);
-  }
-
-  digitalWrite(pin: number, level: number): void {
-    digitalWrite(pin, level);
-  }
-
-  setWatch(callback: (e: any) => void, pin: number, options: { repeat: boolean; edge: string }): any {
-    return setWatch(callback, pin, options);
-  }
-
-  clearWatch(id: any): void {
-    // clearWatch() without an id removes every watch on the device.
-    if (id === undefined || id === null) return;
-    try {
-      clearWatch(id);
-    } catch (e) {
-      // already gone
-    }
-  }
+/**
+ * The Espruino pin calls the DHT22 driver needs (its DHTPins): digitalWrite and setWatch are the natives
+ * themselves, clearWatch is DeviceInputPin's guarded unwatch; only pinMode (manual mode) needs code.
+ * Built only when a DHT22 is configured.
+ */
+export function dhtPins(): DHTPins {
+  return {
+    pinMode: function (pin: number, mode: string) {
+      pinMode(pin, mode, false);
+    },
+    digitalWrite: digitalWrite,
+    setWatch: setWatch,
+    clearWatch: DeviceInputPin.prototype.unwatch
+  };
 }
 
 /**
  * Start the hardware watchdog (E.enableWatchdog with automatic kicking off) and kick it every kickMs from
- * a main-loop interval, so a hung interpreter resets the board. Returns false where the build has none
- * (Linux): tried by calling, since typeof tests lie on Espruino.
+ * a main-loop interval, so a hung interpreter resets the board. E.kickWatchdog is passed as it is (a
+ * native: no function object). Returns false where the build has none: tried by calling, since typeof
+ * tests lie on Espruino.
  */
 export function startWatchdog(seconds: number, kickMs: number): boolean {
   try {
@@ -316,16 +301,8 @@ export function startWatchdog(seconds: number, kickMs: number): boolean {
   } catch (e) {
     return false;
   }
-  setInterval(kickWatchdog, kickMs);
+  setInterval((E as any).kickWatchdog, kickMs);
   return true;
-}
-
-function kickWatchdog(): void {
-  try {
-    (E as any).kickWatchdog();
-  } catch (e) {
-    // no watchdog on this build
-  }
 }
 
 /** Call fn when the interpreter is about to reset or quit (E.on("kill")): the graceful shutdown hook. */

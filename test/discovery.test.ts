@@ -1,26 +1,56 @@
 /*
- * Home Assistant discovery (firmware/node/discovery.ts): exact payloads, topics, the UTF-8 degree sign,
- * the removal list kept in Storage, one-at-a-time sending and the resend after Home Assistant's "online".
+ * Home Assistant discovery (firmware/node/discovery.ts, rounds run by firmware/node/node.ts): exact
+ * payloads, topics, the UTF-8 degree sign, the removal list kept in Storage, one-at-a-time sending and the
+ * resend after Home Assistant's "online".
  * Run: node --import tsx --test test/discovery.test.ts
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Discovery, DISCOVERY_FILE, GAP_MS, RETRY_MS, RESEND_MIN_MS } from "../firmware/node/discovery.ts";
-import { Publisher } from "../firmware/node/publisher.ts";
+import { discoveryConfig, DISCOVERY_FILE, GAP_MS, RETRY_MS, RESEND_MIN_MS } from "../firmware/node/discovery.ts";
+import { NodeApp } from "../firmware/node/node.ts";
 import { VERSION, SUPPORT_URL } from "../firmware/constants.ts";
 import { FakeClock } from "./helpers/fake-clock.ts";
-import { FakeClient, FakeStorage, sampleRaw, config, haExpand } from "./helpers/node-fakes.ts";
+import { FakeClient, FakeStorage, ScriptedSensor, sampleRaw, config, haExpand, nodeParts } from "./helpers/node-fakes.ts";
 
 const MODEL = "NodeMCU v1 (ESP8266)";
 
+/*
+ * A node with discovery as the tests drive it: client.connected + the node's onConnect start a round
+ * (start), a lost link stops it (stop), a message on homeassistant/status is Home Assistant's birth or
+ * will (haStatus). `client` records only what discovery sends (topics under homeassistant/).
+ */
 function setup(raw: any, storage = new FakeStorage(), random = () => 0) {
   var clock = new FakeClock();
   var cfg = config(raw);
-  var pub = new Publisher(cfg);
   var client = new FakeClient(clock);
-  pub.client = client;
-  var d = new Discovery(cfg, pub, clock, storage, random, MODEL);
-  return { clock, cfg, pub, client, d, storage };
+  var sensors = cfg.sensors.map(() => new ScriptedSensor(clock, { temperature: 20, humidity: 50, pressure: 100000 }));
+  var node = new NodeApp(cfg, nodeParts({ clock, client, storage, random, model: MODEL, sensors: sensors.map((s) => () => s) }));
+  var publish = client.publish.bind(client);
+  client.publish = (topic, payload, qos, retain) => (topic.startsWith("homeassistant/") ? publish(topic, payload, qos, retain) : true);
+  var d = {
+    topic: (i: number) => discoveryConfig(node, i)![0],
+    payload: (i: number) => discoveryConfig(node, i)![1],
+    topics: () => {
+      var list: string[] = [];
+      for (var e, i = 0; (e = discoveryConfig(node, i)); i++) list.push(e[0]);
+      return list;
+    },
+    count: () => d.topics().length,
+    get removals() {
+      return node._dRemove;
+    },
+    busy: () => node._dTimer !== undefined,
+    start: () => {
+      client.connected = true;
+      client.onConnect(false);
+    },
+    stop: () => {
+      client.connected = false;
+      client.onClose("closed");
+    },
+    haStatus: (payload: string) => client.onMessage("homeassistant/status", payload, false, 1, false)
+  };
+  return { clock, cfg, node, client, d, storage };
 }
 
 /* What every config ends with, abbreviated as sent. */
@@ -161,7 +191,6 @@ test("the device name is JSON-escaped", () => {
 
 test("one at a time: the next config is sent GAP_MS after the previous was accepted, retained QoS 1", () => {
   var { d, client, clock } = setup(sampleRaw());
-  client.connected = true;
   d.start();
   assert.equal(client.published.length, 1);
   clock.tick(GAP_MS - 1);
@@ -199,15 +228,12 @@ test("a refused publish is retried after RETRY_MS with the same config; nothing 
 
 test("link down stops the round; the next connect starts again from the first config", () => {
   var { d, client, clock } = setup(sampleRaw());
-  client.connected = true;
   d.start();
   clock.tick(GAP_MS);
-  client.connected = false;
   d.stop();
   clock.tick(GAP_MS * 20);
   assert.equal(client.published.length, 2);
   assert.equal(d.busy(), false);
-  client.connected = true;
   client.clear();
   d.start();
   clock.tick(GAP_MS * 20);
@@ -217,7 +243,6 @@ test("link down stops the round; the next connect starts again from the first co
 test("removal: configs announced last boot but no longer configured get an empty retained payload, then the list is saved", () => {
   var storage = new FakeStorage();
   var first = setup(sampleRaw(), storage);
-  first.client.connected = true;
   first.d.start();
   first.clock.tick(GAP_MS * 20);
   assert.deepEqual(storage.files[DISCOVERY_FILE], first.d.topics());
@@ -229,7 +254,6 @@ test("removal: configs announced last boot but no longer configured get an empty
   raw.pump.interlocks.pop();
   var second = setup(raw, storage);
   assert.deepEqual(second.d.removals, ["homeassistant/sensor/node1_pressure/config", "homeassistant/binary_sensor/node1_people_present/config"]);
-  second.client.connected = true;
   second.d.start();
   second.clock.tick(GAP_MS * 20);
   var sent = second.client.published;
@@ -252,7 +276,6 @@ test("removal: configs announced last boot but no longer configured get an empty
   // Third boot, same config: nothing to remove, nothing to write.
   var third = setup(raw, storage);
   assert.deepEqual(third.d.removals, []);
-  third.client.connected = true;
   third.d.start();
   third.clock.tick(GAP_MS * 20);
   assert.equal(storage.writes, 2);
@@ -262,9 +285,7 @@ test("removal: the file is only written once every removal was accepted", () => 
   var storage = new FakeStorage();
   storage.files[DISCOVERY_FILE] = ["homeassistant/sensor/node1_gone/config"];
   var { d, client, clock } = setup(sampleRaw(), storage);
-  client.connected = true;
   d.start();
-  client.connected = false;
   d.stop();
   clock.tick(10000);
   assert.equal(storage.writes, 0, "power cut now: next boot still knows what to remove");
@@ -280,7 +301,6 @@ test("discovery turned off: everything announced before is removed, an empty lis
   raw.homeassistant.discovery = false;
   var { d, client, clock } = setup(raw, storage);
   assert.equal(d.count(), 0);
-  client.connected = true;
   d.start();
   clock.tick(GAP_MS * 20);
   assert.deepEqual(client.published.map((p) => [p.topic, p.payload]), announced.map((t) => [t, ""]));
@@ -292,7 +312,6 @@ test("a corrupt ha.json is ignored (no removals, rewritten after the round)", ()
   storage.files[DISCOVERY_FILE] = { not: "a list" };
   var { d, client, clock } = setup(sampleRaw(), storage);
   assert.deepEqual(d.removals, []);
-  client.connected = true;
   d.start();
   clock.tick(GAP_MS * 20);
   assert.deepEqual(storage.files[DISCOVERY_FILE], d.topics());
@@ -320,7 +339,6 @@ test("Home Assistant 'online' resends every config after 1-5 s (random), 'offlin
 
 test("two 'online' in a row give one round, not two interleaved", () => {
   var { d, client, clock } = setup(sampleRaw(), new FakeStorage(), () => 0.25);
-  client.connected = true;
   d.start();
   clock.tick(GAP_MS * 20);
   client.clear();

@@ -2,6 +2,9 @@
  * firmware/platform.ts against fake Espruino globals: timer guards, the net connector's error paths
  * (synchronous throw reported later, one onClose, silence after close), the relay pin's write order,
  * watch handles, I2C register reads, watchdog detection.
+ * The fake socket behaves as Espruino's (and the simulator's) does where the platform relies on it: every
+ * listener is called with the socket as `this`, the connect callback gets the socket, close a boolean,
+ * and writes after end() go nowhere.
  * Run: node --import tsx --test test/node-platform.test.ts
  */
 import { test, beforeEach } from "node:test";
@@ -19,8 +22,12 @@ class FakeSocket {
   on(ev: string, fn: (x?: any) => void) {
     this.handlers[ev] = fn;
   }
+  /** Deliver an event as Espruino does: listener called on the socket. */
+  emit(ev: string, x?: any) {
+    this.handlers[ev].call(this, x);
+  }
   write(d: string) {
-    this.written.push(d);
+    if (!this.ended) this.written.push(d);
   }
   end() {
     this.ended++;
@@ -47,6 +54,12 @@ beforeEach(() => {
     kickWatchdog: () => {},
     on: () => {}
   };
+  g.Pin = function (this: any, n: number) {
+    this.n = n;
+  };
+  g.Pin.prototype.write = function (this: any, v: number) {
+    calls.push("Pin(" + this.n + ").write " + v);
+  };
 });
 
 const P = await import("../firmware/platform.ts");
@@ -59,9 +72,12 @@ function events(log: string[]): LinkEvents {
   };
 }
 
-test("DeviceClock: milliseconds from getTime(); clearTimeout never passes undefined/null to Espruino", () => {
+test("DeviceClock: milliseconds (Date.now, Espruino's getTime() in ms); clearTimeout never passes undefined/null to Espruino", () => {
   const c = new P.DeviceClock();
-  assert.equal(c.now(), 12500);
+  const before = Date.now();
+  const now = c.now();
+  assert.ok(now >= before && now <= Date.now(), "now() is Date.now()");
+  assert.equal(c.setTimeout, setTimeout, "setTimeout is the global itself");
   const real = g.clearTimeout;
   const seen: any[] = [];
   g.clearTimeout = (...a: any[]) => seen.push(a);
@@ -95,7 +111,7 @@ test("connector: a synchronous throw from connect becomes onClose later, never f
 
 test("connector: events flow, error then close gives one onClose with the error; tls uses require('tls')", () => {
   let sock = new FakeSocket();
-  let opened: () => void = () => {};
+  let opened: (s: any) => void = () => {};
   connectImpl = (o, cb) => {
     calls.push("connect " + o.host + ":" + o.port);
     opened = cb;
@@ -104,13 +120,13 @@ test("connector: events flow, error then close gives one onClose with the error;
   const log: string[] = [];
   const link = P.netConnector("broker", 8883, true)(events(log));
   assert.ok(calls.includes("require tls") && calls.includes("connect broker:8883"));
-  opened();
-  sock.handlers.data("\x20\x02\x00\x00");
+  opened.call(sock, sock);
+  sock.emit("data", "\x20\x02\x00\x00");
   link.write("\xc0\x00");
   assert.deepEqual(sock.written, ["\xc0\x00"]);
-  sock.handlers.error({ message: "connection reset" });
-  sock.handlers.close();
-  sock.handlers.close();
+  sock.emit("error", { message: "connection reset" });
+  sock.emit("close", true);
+  sock.emit("close", false);
   assert.deepEqual(log, ["open", "data \x20\x02\x00\x00", "close connection reset"]);
 });
 
@@ -121,14 +137,22 @@ test("connector: close() ends the socket and silences every later event", () => 
   const link = P.netConnector("h", 1, false)(events(log));
   link.close();
   assert.equal(sock.ended, 1);
-  sock.handlers.data("late");
-  sock.handlers.close();
+  sock.emit("data", "late");
+  sock.emit("close", false);
   assert.deepEqual(log, []);
-  link.write("after close"); // no throw, nothing written
+  link.write("after close"); // no throw, nothing written (the socket is ended)
   assert.deepEqual(sock.written, []);
 });
 
-test("relay pin: the first write latches the level before the pin becomes an output (no glitch)", () => {
+test("relay pin: the level is latched before the pin becomes an output (no glitch), then it is Espruino's Pin", () => {
+  const pin = P.relayPin(14, 1);
+  assert.deepEqual(calls, ["pinMode 14 input", "digitalWrite 14 1", "pinMode 14 output", "digitalWrite 14 1"]);
+  calls = [];
+  pin.write(0);
+  assert.deepEqual(calls, ["Pin(14).write 0"]);
+});
+
+test("DeviceOutputPin (hosts, harnesses): the first write latches the level before the pin becomes an output", () => {
   const pin = new P.DeviceOutputPin(14);
   pin.write(1);
   assert.deepEqual(calls, ["pinMode 14 input", "digitalWrite 14 1", "pinMode 14 output", "digitalWrite 14 1"]);
@@ -141,8 +165,14 @@ test("relay pin: the first write latches the level before the pin becomes an out
 test("input pin: pull mode set, both edges watched, unwatch(undefined) never clears every watch", () => {
   const pin = new P.DeviceInputPin(12, "up");
   assert.deepEqual(calls, ["pinMode 12 input_pullup"]);
-  const h = pin.watch(() => {});
+  let watchFn: (e: any) => void = () => {};
+  g.setWatch = (fn: any, p: number, o: any) => ((watchFn = fn), calls.push("setWatch " + p + " " + o.edge), 7);
+  const levels: number[] = [];
+  const h = pin.watch((l) => levels.push(l));
   assert.equal(h, 7);
+  watchFn({ state: true });
+  watchFn({ state: false });
+  assert.deepEqual(levels, [1, 0], "the callback gets the level as a number");
   assert.ok(calls.includes("setWatch 12 both"));
   calls = [];
   pin.unwatch(undefined);
@@ -177,7 +207,7 @@ test("watchdog: false where E.enableWatchdog is missing or throws", () => {
 });
 
 test("DHT pins: clearWatch(undefined) is not passed on", () => {
-  const d = new P.DeviceDHTPins();
+  const d = P.dhtPins();
   d.clearWatch(undefined);
   assert.deepEqual(calls, []);
   d.pinMode(4, "input_pullup");

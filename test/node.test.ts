@@ -6,30 +6,27 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { NodeApp, R_SHUTDOWN } from "../firmware/node/node.ts";
-import { Publisher, formatNumber } from "../firmware/node/publisher.ts";
+import { NodeApp, R_SHUTDOWN, SENSOR_FIRST_MS, SENSOR_STAGGER_MS } from "../firmware/node/node.ts";
+import { formatNumber } from "../firmware/node/publisher.ts";
 import { GAP_MS } from "../firmware/node/discovery.ts";
 import { FakeClock } from "./helpers/fake-clock.ts";
-import { FakeClient, FakeStorage, FakePump, ScriptedSensor, sampleRaw, config } from "./helpers/node-fakes.ts";
-import type { Sample } from "../firmware/types.ts";
+import { FakeClient, FakePump, ScriptedSensor, sampleRaw, config, nodeParts } from "./helpers/node-fakes.ts";
+import type { Sample, Sensor } from "../firmware/types.ts";
 
 const GOOD: Sample = { temperature: 21.46, humidity: 40.04, pressure: 101325 };
+/** Just after the first read of every sensor (two sensors at most here) has answered. */
+const FIRST_READS_MS = SENSOR_FIRST_MS + SENSOR_STAGGER_MS + 10;
 
 function setup(raw = sampleRaw(), fallback: Sample | Error = GOOD) {
   var clock = new FakeClock();
   var cfg = config(raw);
   var lines: string[] = [];
-  var node = new NodeApp(cfg, clock, new FakeStorage(), () => 0, "NodeMCU v1 (ESP8266)", (l) => lines.push(l));
-  var pump = cfg.pump ? new FakePump() : null;
-  if (pump) node.setPump(pump);
   var client = new FakeClient(clock);
-  node.attach(client);
   var sensors: ScriptedSensor[] = [];
-  for (var i = 0; i < cfg.sensors.length; i++) {
-    var s = new ScriptedSensor(clock, fallback);
-    sensors.push(s);
-    node.addSensor(((x) => () => x)(s), 1000);
-  }
+  for (var i = 0; i < cfg.sensors.length; i++) sensors.push(new ScriptedSensor(clock, fallback));
+  var node = new NodeApp(cfg, nodeParts({ clock, client, lines, sensors: sensors.map((x) => () => x) }));
+  var pump = cfg.pump ? new FakePump() : null;
+  if (pump) node.pump = pump;
   return { clock, cfg, node, pump, client, sensors, lines };
 }
 
@@ -37,28 +34,63 @@ function payloads(client: FakeClient, topic: string): string[] {
   return client.published.filter((p) => p.topic === topic).map((p) => p.payload);
 }
 
-test("topic strings of the sample config", () => {
-  var pub = new Publisher(config(sampleRaw()));
-  assert.equal(pub.statusTopic, "home/node1/status");
-  assert.equal(pub.errorTopic, "home/node1/error");
-  assert.equal(pub.pumpTopic, "home/node1/pump");
-  assert.equal(pub.pumpSetTopic, "home/node1/pump/set");
-  assert.equal(pub.pumpAttributesTopic, "home/node1/pump/attributes");
-  assert.equal(pub.haStatusTopic, "homeassistant/status");
-  assert.deepEqual(pub.interlockTopics, ["home/node1/interlock/tank_full", "home/node1/interlock/people_present"]);
-  assert.deepEqual(pub.readingTopics, ["home/node1/temperature", "home/node1/humidity", "home/node1/pressure"]);
+/* What the node published under its own base (discovery configs left out). */
+function nodeTopics(client: FakeClient): string[] {
+  return client.topics().filter((t) => !t.startsWith("homeassistant/"));
+}
+
+test("topic strings of the sample config: Will, subscriptions and every publish", () => {
+  var { client, node, clock, sensors } = setup();
+  assert.equal(node.base, "home/node1/");
+  assert.equal(client.willTopic, "home/node1/status");
+  assert.deepEqual(client.subscribed.map((x) => x.topic), ["home/node1/pump/set", "homeassistant/status"]);
+  sensors[0].results = [new Error("no answer")];
+  client.up();
+  node.onChange(true, "command");
+  node.onRefused("already on");
+  node.onInterlock("tank_full", true);
+  node.onInterlock("people_present", false);
+  clock.tick(FIRST_READS_MS + 30000); // the first read fails, the second one publishes
+  node.shutdown();
+  assert.deepEqual(nodeTopics(client), [
+    "home/node1/status",
+    "home/node1/pump",
+    "home/node1/pump/attributes",
+    "home/node1/error",
+    "home/node1/pump/attributes",
+    "home/node1/interlock/tank_full",
+    "home/node1/interlock/people_present",
+    "home/node1/error",
+    "home/node1/temperature",
+    "home/node1/humidity",
+    "home/node1/pressure",
+    "home/node1/status"
+  ]);
 });
 
-test("several sensors get their own topic level; a custom prefix is used everywhere", () => {
+test("several sensors get their own topic level; a custom prefix is used everywhere; BMP280 has no humidity, DHT22 no pressure", () => {
   var raw = sampleRaw();
   raw.device.prefix = "garden/nodes";
   raw.sensors = [
     { type: "bmp280", name: "attic", address: 118 },
     { type: "dht22", name: "cellar", pin: "D1" }
   ];
-  var pub = new Publisher(config(raw));
-  assert.deepEqual(pub.readingTopics, ["garden/nodes/node1/attic/temperature", "", "garden/nodes/node1/attic/pressure", "garden/nodes/node1/cellar/temperature", "garden/nodes/node1/cellar/humidity", ""]);
-  assert.equal(pub.statusTopic, "garden/nodes/node1/status");
+  var { client, clock, node } = setup(raw);
+  assert.equal(client.willTopic, "garden/nodes/node1/status");
+  client.up();
+  clock.tick(FIRST_READS_MS);
+  node.onInterlock("tank_full", true);
+  node.onChange(false, "boot");
+  assert.deepEqual(nodeTopics(client), [
+    "garden/nodes/node1/status",
+    "garden/nodes/node1/attic/temperature",
+    "garden/nodes/node1/attic/pressure",
+    "garden/nodes/node1/cellar/temperature",
+    "garden/nodes/node1/cellar/humidity",
+    "garden/nodes/node1/interlock/tank_full",
+    "garden/nodes/node1/pump",
+    "garden/nodes/node1/pump/attributes"
+  ]);
 });
 
 test("formatNumber: fixed decimals, never -0", () => {
@@ -70,7 +102,7 @@ test("formatNumber: fixed decimals, never -0", () => {
   assert.equal(formatNumber(1013.25, 0), "1013");
 });
 
-test("attach subscribes pump/set and homeassistant/status (QoS 1)", () => {
+test("the node subscribes pump/set and homeassistant/status (QoS 1)", () => {
   var { client } = setup();
   assert.deepEqual(client.subscribed, [{ topic: "home/node1/pump/set", qos: 1 }, { topic: "homeassistant/status", qos: 1 }]);
   var raw = sampleRaw();
@@ -157,7 +189,7 @@ test("homeassistant/status online starts a discovery round after the random dela
 test("readings: filtered, rounded, in hPa, retained, at the sensor's interval; pump.sensorOk on each good read", () => {
   var { client, sensors, clock, pump } = setup();
   client.up();
-  clock.tick(1000 + 10);
+  clock.tick(FIRST_READS_MS);
   assert.deepEqual(client.published.filter((p) => p.topic.startsWith("home/")).slice(-3).map((p) => [p.topic, p.payload, p.retain]), [
     ["home/node1/temperature", "21.5", true],
     ["home/node1/humidity", "40.0", true],
@@ -179,7 +211,7 @@ test("a failed read publishes no reading and one error per change of state; othe
   var timeout = new Error("BME280 at 0x76: no answer");
   sensors[0].results = [timeout, timeout, timeout, new Error("BME280 at 0x76: chip id 0x00, expected 0x60"), GOOD, timeout];
   client.up();
-  clock.tick(1000 + 10);
+  clock.tick(FIRST_READS_MS);
   clock.tick(10000 * 5);
   var errors = payloads(client, "home/node1/error").map((p) => JSON.parse(p));
   assert.deepEqual(errors, [
@@ -197,7 +229,7 @@ test("a failed read publishes no reading and one error per change of state; othe
 test("an error while offline is published once the link is up", () => {
   var { client, sensors, clock } = setup();
   sensors[0].results = [new Error("no answer")];
-  clock.tick(1010);
+  clock.tick(FIRST_READS_MS);
   assert.equal(client.published.length, 0);
   client.up();
   assert.deepEqual(JSON.parse(client.last("home/node1/error")!.payload), { source: "bme280", message: "no answer" });
@@ -209,20 +241,16 @@ test("an error while offline is published once the link is up", () => {
 
 test("a sensor whose constructor throws is built again at each interval", () => {
   var clock = new FakeClock();
-  var cfg = config(sampleRaw());
-  var node = new NodeApp(cfg, clock, new FakeStorage(), () => 0, "m", () => {});
   var client = new FakeClient(clock);
-  node.attach(client);
-  client.up();
-  clock.tick(GAP_MS * 20);
-  client.clear();
   var tries = 0;
   var sensor = new ScriptedSensor(clock, GOOD);
-  node.addSensor(() => {
+  var make = (): Sensor => {
     if (++tries < 3) throw new Error("BME280 at 0x76: chip id 0xff, expected 0x60");
     return sensor;
-  }, 0);
-  clock.tick(10 + 30000 * 2);
+  };
+  new NodeApp(config(sampleRaw()), nodeParts({ clock, client, sensors: [make] }));
+  client.up();
+  clock.tick(SENSOR_FIRST_MS + 10 + 30000 * 2);
   assert.equal(tries, 3);
   assert.equal(payloads(client, "home/node1/error").length, 1);
   assert.deepEqual(payloads(client, "home/node1/temperature"), ["21.5"]);
@@ -234,7 +262,7 @@ test("readings are published again after a reconnect even without change (broker
   raw.sensors[0].heartbeatSeconds = 0;
   var { client, clock } = setup(raw);
   client.up();
-  clock.tick(1010);
+  clock.tick(FIRST_READS_MS);
   assert.equal(payloads(client, "home/node1/temperature").length, 1);
   clock.tick(30000);
   assert.equal(payloads(client, "home/node1/temperature").length, 1, "no change: not republished");
@@ -271,10 +299,10 @@ test("log lines never carry credentials", () => {
 
 test("a read still running at the next interval is not started twice", () => {
   var clock = new FakeClock();
-  var node = new NodeApp(config(sampleRaw()), clock, new FakeStorage(), () => 0, "m", () => {});
   var pending: ((e: Error | null, s?: Sample) => void)[] = [];
-  node.addSensor(() => ({ sample: (cb) => { pending.push(cb); }, close: () => {} }), 0);
-  clock.tick(30000 * 3);
+  var driver: Sensor = { sample: (cb) => { pending.push(cb); }, close: () => {} };
+  new NodeApp(config(sampleRaw()), nodeParts({ clock, client: new FakeClient(clock), sensors: [() => driver] }));
+  clock.tick(SENSOR_FIRST_MS + 30000 * 3);
   assert.equal(pending.length, 1, "driver contract: one sample at a time");
   pending[0](null, GOOD);
   clock.tick(30000);

@@ -1,23 +1,45 @@
 /*
  * The node: connects the stages once they exist. Sensors are read on their intervals and their values go
- * through the filter chains to the publisher; the pump's events become retained topics; the MQTT
- * client's events drive presence, the pump's link state, republishing and discovery.
+ * through the filter chains to MQTT (topics and formats: publisher.ts); the pump's events become retained
+ * topics; the MQTT client's events drive presence, the pump's link state, republishing and discovery.
  *
  * Everything it needs comes in from main.ts (board wiring) or, in tests, from fakes: a Clock, the MQTT
- * client, the pump, sensor factories, Storage and a log function. Handlers are bound once here; nothing
- * is allocated per reading except what the driver returns.
+ * client, the pump, sensor factories, Storage and a log function.
  *
  * Failed reads publish nothing as data: the error goes to <prefix>/<id>/error once per change of state
  * (a new failure, or a different message while failing; not every failed interval), is reported again
  * after a reconnect if it could not be sent, and the sensor is tried again at its next interval. A sensor
  * whose constructor threw (chip missing at boot) is constructed again at each interval.
+ *
+ * Discovery rounds (the payloads: discovery.ts). Every connect starts a round (the broker may have lost
+ * its retained messages); "online" on <ha prefix>/status (Home Assistant restarted) starts one after a
+ * random 1-5 s, so that a house full of nodes does not answer at the same instant. A round sends its
+ * messages one at a time: the next GAP_MS after the previous was accepted, RETRY_MS after a refusal
+ * (in-flight list full). Removal: the config topics announced last time are kept in Storage
+ * (DISCOVERY_FILE, a JSON list). At boot the list is compared with this config; topics no longer
+ * configured (a sensor taken out, discovery turned off, another prefix) get an empty retained payload
+ * first, which deletes the entity in Home Assistant and clears the broker's retained copy. The file is
+ * rewritten, only when it changed, once a whole round has been accepted.
+ *
+ * Memory (ESP8266: 1600 JsVars for the whole firmware; ARCHITECTURE.md "Memory"): every function here
+ * lives as long as the firmware (5 JsVars + 1 per parameter, about 3 more inside a TypeScript `class`),
+ * and so does every field. Hence:
+ *  - one object, NodeApp, is publisher, client and pump listener and discovery runner; a constructor
+ *    function with a prototype object literal, not a `class`;
+ *  - topics are built when published, from the base "<prefix>/<id>/" (publisher.ts), not kept;
+ *  - publishing goes through one method (_send); error payloads are built where they arise; the client's
+ *    onError is the log function bound to a "mqtt:" prefix (no function of ours);
+ *  - a sensor slot is a plain object with one bound function, for its timer and its driver alike;
+ *  - of the config, only the few fields used later are copied (names, seconds, decimals packed in one
+ *    number); boot-time work (the removal list) runs in the constructor.
  */
 import type { Clock, Sample, Sensor } from "../types";
-import type { Config, SensorConfig } from "../config";
-import { SensorFilters, QuantityFilter } from "../filters";
-import { Publisher, QT, QH, QP, type MqttPort } from "./publisher";
-import { Discovery, type StoragePort } from "./discovery";
+import type { Config } from "../config";
 import type { PumpEvents } from "../pump/pump";
+import { createSensorFilters, type SensorFilters } from "../filters";
+import { QT, QH, QP, quantityMask, formatNumber, nodeBase, type MqttPort } from "./publisher";
+import { discoveryConfig, DISCOVERY_FILE, GAP_MS, RETRY_MS, RESEND_MIN_MS, RESEND_SPREAD_MS, type StoragePort, type DiscoverySource } from "./discovery";
+import { T_STATUS, T_ERROR, T_PUMP, T_PUMP_SET, T_PUMP_ATTRIBUTES, T_INTERLOCK, HA_STATUS, ONLINE, OFFLINE, ON, OFF, Q_TEMPERATURE, Q_HUMIDITY, Q_PRESSURE } from "../constants";
 
 /** The MQTT client as the node drives it (firmware/mqtt/client.ts). */
 export interface ClientPort extends MqttPort {
@@ -40,15 +62,42 @@ export interface PumpPort {
   allOff(reason: string): void;
 }
 
+/** What main.ts (or a test) gives the node besides the config. Nothing of it is kept but what is used. */
+export interface NodeParts {
+  clock: Clock;
+  storage: StoragePort;
+  /** 0 <= x < 1 (Math.random on the device), for Home Assistant's resend delay. */
+  random: () => number;
+  /** The board's name, for Home Assistant's device block. */
+  model: string;
+  /**
+   * Console output, console.log on the device: its arguments joined by spaces make one line. Never given
+   * credentials.
+   */
+  log: (...parts: string[]) => void;
+  /**
+   * One driver factory per config.sensors entry, same order. A factory may throw (chip missing); it is
+   * then called again at every interval, and dropped once it has built the driver.
+   */
+  sensors: (() => Sensor)[];
+  /**
+   * Builds the MQTT client, given the topic of its Will (the node's status topic). Called once, by the
+   * constructor, which then takes over the client's callbacks and subscribes to the node's inputs.
+   */
+  mqtt: (willTopic: string) => ClientPort;
+}
+
 /** Reason given to pump.allOff() on a graceful shutdown (E.on("kill")). */
 export const R_SHUTDOWN = "shutdown";
+/** First sensor read this long after construction, the next sensors staggered by SENSOR_STAGGER_MS. */
+export const SENSOR_FIRST_MS = 2000;
+export const SENSOR_STAGGER_MS = 700;
 
-/** One sensor, its filter chains, its timer and its error state. Internal to the node. */
-class SensorSlot {
+/** One sensor: its driver, filter chains, timer and error state, and what discovery says of it. */
+interface SensorSlot {
   _node: NodeApp;
-  _index: number;
-  _cfg: SensorConfig;
-  _make: () => Sensor;
+  /** The driver factory until it has built the driver. */
+  _make: (() => Sensor) | null;
   _sensor: Sensor | null;
   _filters: SensorFilters;
   _timer: any;
@@ -56,218 +105,293 @@ class SensorSlot {
   /** Current failure ("" when the last read was good) and whether it reached the broker. */
   _error: string;
   _errorSent: boolean;
+  /** slotRun bound to this slot: the callback of its timer and of its driver. */
+  _run: (err?: any, sample?: Sample) => void;
+  // From the SensorConfig (discovery.ts DiscoverySensor): name, quantities, seconds, decimals.
+  _name: string;
+  _qm: number;
+  _sec: number;
+  _hb: number;
+  _dec: number;
+}
 
-  constructor(node: NodeApp, index: number, cfg: SensorConfig, make: () => Sensor, clock: Clock) {
-    this._node = node;
-    this._index = index;
-    this._cfg = cfg;
-    this._make = make;
-    this._sensor = null;
-    this._filters = new SensorFilters(cfg, clock);
-    this._timer = undefined;
-    this._busy = false;
-    this._error = "";
-    this._errorSent = false;
-    this._tick = this._tick.bind(this);
-    this._done = this._done.bind(this);
-  }
-
-  /* One interval: re-arm first (a fixed rate whatever the driver does), then read unless still busy. */
-  _tick(): void {
-    var node = this._node;
-    this._timer = node._clock.setTimeout(this._tick, this._cfg.intervalSeconds * 1000);
+/*
+ * A sensor slot's only callback (bound to the slot): the interval timer calls it with no argument, the
+ * driver with its answer, whose error is null or an Error, never undefined (SampleCallback). Not told
+ * apart by arguments.length: on Espruino a bound function always receives its declared parameters.
+ * Timer: re-arm first (a fixed rate whatever the driver does), then read unless still busy.
+ */
+function slotRun(this: SensorSlot, err?: any, sample?: Sample): void {
+  var node = this._node;
+  if (err === undefined && sample === undefined) {
+    this._timer = node._clock.setTimeout(this._run, this._sec * 1000);
     if (this._busy) return;
     if (!this._sensor) {
       try {
-        this._sensor = this._make();
-      } catch (e: any) {
-        this._fail(e && e.message ? e.message : String(e));
-        return;
+        this._sensor = this._make!();
+        this._make = null;
+      } catch (e) {
+        err = e || "no driver";
       }
     }
-    this._busy = true;
-    this._sensor.sample(this._done);
-  }
-
-  _done(err: Error | null, sample?: Sample): void {
-    this._busy = false;
-    if (err || !sample) {
-      this._fail(err && err.message ? err.message : "no sample");
+    if (!err) {
+      this._busy = true;
+      this._sensor!.sample(this._run);
       return;
     }
-    var node = this._node;
-    if (this._error) node._log("sensor " + this._cfg.name + ": ok again");
-    this._error = "";
-    this._errorSent = false;
-    if (node._pump) node._pump.sensorOk(this._cfg.name);
-    var f = this._filters;
-    this._push(QT, f.temperature, sample.temperature, this._cfg.decimals.temperature);
-    this._push(QH, f.humidity, sample.humidity, this._cfg.decimals.humidity);
-    this._push(QP, f.pressure, sample.pressure, this._cfg.decimals.pressure);
+  } else {
+    this._busy = false;
   }
-
-  _push(q: number, f: QuantityFilter | null, value: number | undefined, decimals: number): void {
-    if (!f) return;
-    var v = f.push(value);
-    if (v !== null) this._node.pub.reading(this._index, q, v, decimals);
-  }
-
-  _fail(message: string): void {
+  if (err || !sample) {
+    var message = err && err.message ? String(err.message) : err ? String(err) : "no sample";
     if (message === this._error) return;
     this._error = message;
-    this._node._log("sensor " + this._cfg.name + ": " + message);
-    this._errorSent = this._node.pub.error(this._cfg.name, message);
+    node._log("sensor " + this._name + ": " + message);
+    this._errorSent = node._send(node.base + T_ERROR, "{\"source\":" + JSON.stringify(this._name) + ",\"message\":" + JSON.stringify(message) + "}", 0, false);
+    return;
   }
-
-  /* After a connect: an error that could not be sent goes now; readings go again at the next interval. */
-  _connected(): void {
-    if (this._error && !this._errorSent) this._errorSent = this._node.pub.error(this._cfg.name, this._error);
-    this._filters.resend();
-  }
-
-  _stop(): void {
-    if (this._timer !== undefined) this._node._clock.clearTimeout(this._timer);
-    this._timer = undefined;
-    if (this._sensor) this._sensor.close();
-    this._sensor = null;
+  if (this._error) node._log("sensor " + this._name + ": ok again");
+  this._error = "";
+  if (node.pump) node.pump.sensorOk(this._name);
+  for (var q = QT; q <= QP; q++) {
+    if (!((this._qm >> q) & 1)) continue;
+    var v = this._filters.push(q, q === QT ? sample.temperature : q === QH ? sample.humidity : sample.pressure);
+    if (v !== null) node._send(node.base + (node._slots.length > 1 ? this._name + "/" : "") + (q === QT ? Q_TEMPERATURE : q === QH ? Q_HUMIDITY : Q_PRESSURE), /*@__INLINE__*/ formatNumber(v, (this._dec >> (2 * q)) & 3), 0, true);
   }
 }
 
-export class NodeApp implements PumpEvents {
-  pub: Publisher;
-  discovery: Discovery;
-  _clock: Clock;
-  _log: (line: string) => void;
-  _client: ClientPort | null;
-  _pump: PumpPort | null;
-  _slots: SensorSlot[];
-  /** Interlock states as last reported by the pump: -1 unknown, 0 inactive, 1 active. */
-  _locks: number[];
-  _pumpKnown: boolean;
-  private _cfg: Config;
-
-  /**
-   * Pure construction: topics built, the discovery list compared with Storage; no pin, no network.
-   * @param model board name for Home Assistant's device block
-   * @param random 0 <= x < 1, for Home Assistant's resend delay
-   * @param log one console line (main.ts passes console.log); never given credentials
-   */
-  constructor(config: Config, clock: Clock, storage: StoragePort, random: () => number, model: string, log: (line: string) => void) {
-    this._cfg = config;
-    this._clock = clock;
-    this._log = log;
-    this._client = null;
-    this._pump = null;
-    this._slots = [];
-    this._locks = [];
-    this._pumpKnown = false;
-    var n = config.pump ? config.pump.interlocks.length : 0;
-    for (var i = 0; i < n; i++) this._locks.push(-1);
-    this.pub = new Publisher(config);
-    this.discovery = new Discovery(config, this.pub, clock, storage, random, model);
-    this._onConnect = this._onConnect.bind(this);
-    this._onClose = this._onClose.bind(this);
-    this._onMessage = this._onMessage.bind(this);
-    this._onError = this._onError.bind(this);
-  }
-
-  /** The pump, constructed by main.ts with this node as its PumpEvents. */
-  setPump(pump: PumpPort): void {
-    this._pump = pump;
-  }
-
-  /**
-   * Add the next sensor (config.sensors order). `make` builds the driver; it may throw (chip missing),
-   * and is then tried again at every interval. The first read comes after `firstDelayMs`.
-   */
-  addSensor(make: () => Sensor, firstDelayMs: number): void {
-    var i = this._slots.length;
-    var slot = new SensorSlot(this, i, this._cfg.sensors[i], make, this._clock);
-    this._slots.push(slot);
-    slot._timer = this._clock.setTimeout(slot._tick, firstDelayMs);
-  }
-
-  /**
-   * Take over the client's callbacks and subscribe to the node's inputs (the client remembers them).
-   * Call before client.start().
-   */
-  attach(client: ClientPort): void {
-    this._client = client;
-    this.pub.client = client;
-    client.onConnect = this._onConnect;
-    client.onClose = this._onClose;
-    client.onMessage = this._onMessage;
-    client.onError = this._onError;
-    if (this._pump) client.subscribe(this.pub.pumpSetTopic, 1);
-    if (this._cfg.homeassistant.discovery) client.subscribe(this.pub.haStatusTopic, 1);
-  }
-
+/** The node: `new NodeApp(config, parts)`, then set pump and start the client. */
+export interface NodeApp extends PumpEvents, DiscoverySource {
+  /** "<prefix>/<id>/": every node topic is this plus a suffix (constants.ts T_*). */
+  base: string;
+  /** The MQTT client (parts.mqtt): start it once the network is up. */
+  client: ClientPort;
+  /** The pump, set by main.ts once built with this node as its PumpEvents; null without one. */
+  pump: PumpPort | null;
   /** Graceful shutdown: pump off, retained "offline", DISCONNECT (so the broker sends no Will). */
-  shutdown(): void {
-    if (this._pump) this._pump.allOff(R_SHUTDOWN);
-    for (var i = 0; i < this._slots.length; i++) this._slots[i]._stop();
-    this.discovery.stop();
-    this.pub.offline();
-    if (this._client) this._client.end();
+  shutdown(): void;
+
+  // Internal: "_" names are mangled in the bundle.
+  _clock: Clock;
+  _log: (...parts: string[]) => void;
+  _storage: StoragePort;
+  _random: () => number;
+  _slots: SensorSlot[];
+  /** Interlocks as last reported by the pump, bit i for interlock i (_locks order): known, active. */
+  _lockKnown: number;
+  _lockOn: number;
+  /** The pump has reported its state at least once (so there is something to republish). */
+  _pumpKnown: boolean;
+  /** Topics to empty at the start of the next round (announced last boot, no longer configured). */
+  _dRemove: string[];
+  /** ha.json differs from what this config announces: rewrite it after the next whole round. */
+  _dDirty: boolean;
+  /** Next message of the round (removals first, then configs); -1 when no round runs. */
+  _dPos: number;
+  _dTimer: any;
+  /** _dStep bound to this: the discovery timer's callback. */
+  _dNext: () => void;
+  _onConnect(sessionPresent: boolean): void;
+  _onClose(reason: string): void;
+  _onMessage(topic: string, payload: string, retained: boolean): void;
+  _send(topic: string, payload: string, qos: number, retain: boolean): boolean;
+  _dStep(): void;
+}
+
+/**
+ * Copies what it needs of the config, reads the discovery list from Storage, arms the sensor timers
+ * (first read after SENSOR_FIRST_MS) and builds the MQTT client (parts.mqtt), taking over its callbacks
+ * and subscribing to the node's inputs (the client remembers them). No pin, no network: start the client.
+ */
+export var NodeApp = function (this: NodeApp, config: Config, parts: NodeParts) {
+  var base = (this.base = /*@__INLINE__*/ nodeBase(config));
+  this.pump = null;
+  this._clock = parts.clock;
+  this._log = parts.log;
+  this._storage = parts.storage;
+  this._random = parts.random;
+  this._lockKnown = 0;
+  this._lockOn = 0;
+  this._pumpKnown = false;
+  this._locks = null;
+  if (config.pump) {
+    this._locks = [];
+    for (var l = 0; l < config.pump.interlocks.length; l++) this._locks.push(config.pump.interlocks[l].name);
   }
+  this._ha = config.homeassistant.discovery ? config.homeassistant.prefix : "";
+  this._devName = config.device.name;
+  this._model = parts.model;
+  this._dPos = -1;
+  this._dTimer = undefined;
+  this._dNext = this._dStep.bind(this);
+  this._slots = [];
+  for (var s = 0; s < config.sensors.length; s++) {
+    var sc = config.sensors[s];
+    var slot: SensorSlot = {
+      _node: this,
+      _make: parts.sensors[s],
+      _sensor: null,
+      _filters: createSensorFilters(sc, parts.clock),
+      _timer: undefined,
+      _busy: false,
+      _error: "",
+      _errorSent: false,
+      _run: slotRun,
+      _name: sc.name,
+      _qm: /*@__INLINE__*/ quantityMask(sc.type),
+      _sec: sc.intervalSeconds,
+      _hb: sc.heartbeatSeconds,
+      _dec: sc.decimals.temperature | (sc.decimals.humidity << 2) | (sc.decimals.pressure << 4)
+    };
+    slot._run = slotRun.bind(slot);
+    this._slots.push(slot);
+    slot._timer = parts.clock.setTimeout(slot._run, SENSOR_FIRST_MS + s * SENSOR_STAGGER_MS);
+  }
+
+  // Boot comparison: what was announced last time and is no longer configured gets removed.
+  var old: any = null;
+  try {
+    old = parts.storage.readJSON(DISCOVERY_FILE, true);
+  } catch (e) {
+    old = null;
+  }
+  if (!Array.isArray(old)) old = [];
+  var current: string[] = [];
+  for (var entry, i = 0; (entry = discoveryConfig(this, i)); i++) current.push(entry[0]);
+  this._dRemove = [];
+  for (var k = 0; k < old.length; k++) {
+    if (typeof old[k] === "string" && current.indexOf(old[k]) < 0) this._dRemove.push(old[k]);
+  }
+  this._dDirty = this._dRemove.length > 0 || old.length !== current.length;
+
+  var client = (this.client = parts.mqtt(base + T_STATUS));
+  client.onConnect = this._onConnect.bind(this);
+  client.onClose = this._onClose.bind(this);
+  client.onMessage = this._onMessage.bind(this);
+  // Error lines need no code of ours: the log (console.log) with a prefix, joined by a space.
+  client.onError = parts.log.bind(null, "mqtt:");
+  if (this._locks) client.subscribe(base + T_PUMP_SET, 1);
+  if (this._ha) client.subscribe(this._ha + "/" + HA_STATUS, 1);
+} as any as { new (config: Config, parts: NodeParts): NodeApp; prototype: NodeApp };
+
+NodeApp.prototype = {
+  shutdown: function (this: NodeApp): void {
+    if (this.pump) this.pump.allOff(R_SHUTDOWN);
+    for (var i = 0; i < this._slots.length; i++) {
+      var slot = this._slots[i];
+      if (slot._timer !== undefined) this._clock.clearTimeout(slot._timer);
+      slot._timer = undefined;
+      if (slot._sensor) slot._sensor.close();
+      slot._sensor = null;
+    }
+    if (this._dTimer !== undefined) this._clock.clearTimeout(this._dTimer);
+    this._dTimer = undefined;
+    this._dPos = -1;
+    this._send(this.base + T_STATUS, OFFLINE, 1, true);
+    this.client.end();
+  },
 
   // PumpEvents: the pin already holds the state; publish it (dropped while offline, resent on connect).
 
-  onChange(on: boolean, reason: string): void {
+  onChange: function (this: NodeApp, on: boolean, reason: string): void {
     this._pumpKnown = true;
     this._log("pump: " + (on ? "ON" : "OFF") + " (" + reason + ")");
-    this.pub.pump(on);
-    if (this._pump) this.pub.pumpAttributes(this._pump.attributes());
-  }
+    this._send(this.base + T_PUMP, on ? ON : OFF, 1, true);
+    if (this.pump) this._send(this.base + T_PUMP_ATTRIBUTES, this.pump.attributes(), 1, true);
+  },
 
-  onRefused(message: string): void {
+  onRefused: function (this: NodeApp, message: string): void {
     this._log("pump: refused: " + message);
-    this.pub.error("pump", message);
+    this._send(this.base + T_ERROR, "{\"source\":\"pump\",\"message\":" + JSON.stringify(message) + "}", 0, false);
     // The attributes count refusals and name the last one.
-    if (this._pump) this.pub.pumpAttributes(this._pump.attributes());
-  }
+    if (this.pump) this._send(this.base + T_PUMP_ATTRIBUTES, this.pump.attributes(), 1, true);
+  },
 
-  onInterlock(name: string, active: boolean): void {
-    var locks = this._cfg.pump ? this._cfg.pump.interlocks : [];
-    for (var i = 0; i < locks.length; i++) {
-      if (locks[i].name !== name) continue;
-      this._locks[i] = active ? 1 : 0;
-      this.pub.interlock(i, active);
-    }
-  }
+  onInterlock: function (this: NodeApp, name: string, active: boolean): void {
+    var i = this._locks ? this._locks.indexOf(name) : -1;
+    if (i < 0) return;
+    this._lockKnown |= 1 << i;
+    this._lockOn = active ? this._lockOn | (1 << i) : this._lockOn & ~(1 << i);
+    this._send(this.base + T_INTERLOCK + "/" + name, active ? ON : OFF, 1, true);
+  },
 
-  _onConnect(sessionPresent: boolean): void {
+  // The client's callbacks (bound by the constructor).
+
+  /* Connected: presence, then every retained state again, then a discovery round. */
+  _onConnect: function (this: NodeApp, sessionPresent: boolean): void {
     this._log("mqtt: connected" + (sessionPresent ? " (session present)" : ""));
-    var pub = this.pub;
-    pub.online();
-    var pump = this._pump;
+    var base = this.base;
+    this._send(base + T_STATUS, ONLINE, 1, true);
+    var pump = this.pump;
     if (pump) {
       pump.linkUp();
       if (this._pumpKnown) {
-        pub.pump(pump.on);
-        pub.pumpAttributes(pump.attributes());
+        this._send(base + T_PUMP, pump.on ? ON : OFF, 1, true);
+        this._send(base + T_PUMP_ATTRIBUTES, pump.attributes(), 1, true);
       }
-      for (var i = 0; i < this._locks.length; i++) if (this._locks[i] >= 0) pub.interlock(i, this._locks[i] === 1);
+      var locks = this._locks || [];
+      for (var i = 0; i < locks.length; i++) {
+        if ((this._lockKnown >> i) & 1) this._send(base + T_INTERLOCK + "/" + locks[i], (this._lockOn >> i) & 1 ? ON : OFF, 1, true);
+      }
     }
-    for (var s = 0; s < this._slots.length; s++) this._slots[s]._connected();
-    this.discovery.start();
-  }
+    // A sensor error that could not be sent goes now; readings go again at the next interval.
+    for (var s = 0; s < this._slots.length; s++) {
+      var slot = this._slots[s];
+      if (slot._error && !slot._errorSent) {
+        slot._errorSent = this._send(base + T_ERROR, "{\"source\":" + JSON.stringify(slot._name) + ",\"message\":" + JSON.stringify(slot._error) + "}", 0, false);
+      }
+      slot._filters.resend();
+    }
+    if (this._dTimer !== undefined) this._clock.clearTimeout(this._dTimer);
+    this._dPos = 0;
+    this._dStep();
+  },
 
-  _onClose(reason: string): void {
-    if (this._pump) this._pump.linkDown();
-    this.discovery.stop();
+  _onClose: function (this: NodeApp, reason: string): void {
+    if (this.pump) this.pump.linkDown();
+    if (this._dTimer !== undefined) this._clock.clearTimeout(this._dTimer);
+    this._dTimer = undefined;
+    this._dPos = -1;
     this._log("mqtt: closed (" + reason + ")");
-  }
+  },
 
-  _onMessage(topic: string, payload: string, retained: boolean, _qos: number, _dup: boolean): void {
-    if (topic === this.pub.pumpSetTopic) {
-      if (this._pump) this._pump.command(payload, retained);
-    } else if (topic === this.pub.haStatusTopic) {
-      this.discovery.haStatus(payload);
+  _onMessage: function (this: NodeApp, topic: string, payload: string, retained: boolean): void {
+    if (topic === this.base + T_PUMP_SET) {
+      if (this.pump) this.pump.command(payload, retained);
+    } else if (this._ha && topic === this._ha + "/" + HA_STATUS && payload === ONLINE && (this._dRemove.length || discoveryConfig(this, 0))) {
+      // Home Assistant restarted: a new round after 1-5 s (one round, however many "online" arrive).
+      if (this._dTimer !== undefined) this._clock.clearTimeout(this._dTimer);
+      this._dPos = 0;
+      this._dTimer = this._clock.setTimeout(this._dNext, RESEND_MIN_MS + Math.floor(this._random() * RESEND_SPREAD_MS));
     }
-  }
+  },
 
-  _onError(message: string): void {
-    this._log("mqtt: " + message);
+  /** Publish when connected; false when offline or dropped by the client. */
+  _send: function (this: NodeApp, topic: string, payload: string, qos: number, retain: boolean): boolean {
+    var c = this.client;
+    return c.connected && c.publish(topic, payload, qos, retain);
+  },
+
+  /* Discovery: send message _dPos of the round, or end the round after the last one. */
+  _dStep: function (this: NodeApp): void {
+    this._dTimer = undefined;
+    if (this._dPos < 0) return;
+    var r = this._dRemove.length;
+    var i = this._dPos;
+    var entry = i < r ? [this._dRemove[i], ""] : discoveryConfig(this, i - r);
+    if (!entry) {
+      // The whole round was accepted: record what is announced, once, when it changed.
+      this._dPos = -1;
+      this._dRemove = [];
+      if (!this._dDirty) return;
+      var list: string[] = [];
+      for (var e, j = 0; (e = discoveryConfig(this, j)); j++) list.push(e[0]);
+      this._storage.writeJSON(DISCOVERY_FILE, list);
+      this._dDirty = false;
+      return;
+    }
+    var ok = this._send(entry[0], entry[1], 1, true);
+    if (ok) this._dPos++;
+    this._dTimer = this._clock.setTimeout(this._dNext, ok ? GAP_MS : RETRY_MS);
   }
-}
+} as NodeApp;

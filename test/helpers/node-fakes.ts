@@ -5,6 +5,7 @@
  */
 import { validateConfig, type Config } from "../../firmware/config.ts";
 import type { Sample, SampleCallback, Sensor, Clock } from "../../firmware/types.ts";
+import type { NodeParts } from "../../firmware/node/node.ts";
 
 export interface Published {
   topic: string;
@@ -26,6 +27,8 @@ export class FakeClient {
   onClose: (reason: string) => void = () => {};
   onMessage: (topic: string, payload: string, retained: boolean, qos: number, dup: boolean) => void = () => {};
   onError: (message: string) => void = () => {};
+  /** The Will topic the node gave parts.mqtt. */
+  willTopic = "";
   constructor(private clock?: Clock) {}
 
   publish(topic: string, payload: string, qos: number, retain: boolean): boolean {
@@ -135,6 +138,27 @@ export function sampleRaw(): any {
       ]
     },
     homeassistant: { discovery: true, prefix: "homeassistant" }
+  };
+}
+
+/**
+ * NodeParts for `new NodeApp(config, parts)`: `client` is returned by parts.mqtt (its Will topic is kept in
+ * client.willTopic), log lines go to `lines` (arguments joined by spaces, as console.log does).
+ */
+export function nodeParts(o: { clock: Clock; client: FakeClient; storage?: FakeStorage; random?: () => number; model?: string; lines?: string[]; sensors?: (() => Sensor)[] }): NodeParts {
+  return {
+    clock: o.clock,
+    storage: o.storage || new FakeStorage(),
+    random: o.random || (() => 0),
+    model: o.model || "NodeMCU v1 (ESP8266)",
+    log: (...parts: string[]) => {
+      if (o.lines) o.lines.push(parts.join(" "));
+    },
+    sensors: o.sensors || [],
+    mqtt: (willTopic: string) => {
+      o.client.willTopic = willTopic;
+      return o.client;
+    }
   };
 }
 

@@ -1,0 +1,144 @@
+/*
+ * Shared driver of the node memory entries (bench/mem/node.ts and its baseline bench/mem/node-base.ts).
+ * node.ts wires the node as firmware/main.ts does (platform.ts, node/*.ts, main's sensor factory) but
+ * with stand-ins for the parts that are measured on their own: the MQTT client, the pump and the sensor
+ * driver. node-base.ts builds the same stand-ins (and the filter chains the node would build) without
+ * the node. node.ts minus node-base.ts is what main + platform + node + publisher + discovery cost.
+ *
+ * The stand-ins are as small as they can be and play a fixed script, one step per 250 ms, looping every
+ * 10 s: pump/set ON and OFF (the pump reports each change and refusal), an interlock edge, Home
+ * Assistant's "online" (a discovery round 1-5 s later), a lost link and a reconnect (another round).
+ * StubClient opens its link through the connector it is given (node.ts: the real netConnector to the
+ * bench's Mosquitto, sending a bare CONNECT so the broker keeps the socket) but publishes nothing: each
+ * publish() is counted and accepted.
+ */
+import type { Clock, Connector, InputPin, Link, Sample, SampleCallback, Sensor } from "../../firmware/types";
+import type { PumpEvents } from "../../firmware/pump/pump";
+
+declare function setInterval(fn: () => void, ms: number): any;
+declare function setTimeout(fn: () => void, ms: number): any;
+
+/* CONNECT, MQTT 3.1.1, clean session, keepalive 0 (the broker never times it out), client id "nodebench". */
+var CONNECT = "\x10\x15\x00\x04MQTT\x04\x02\x00\x00\x00\x09nodebench";
+
+export class StubClient {
+  connected = false;
+  publishes = 0;
+  onConnect: (sessionPresent: boolean) => void;
+  onClose: (reason: string) => void;
+  onMessage: (topic: string, payload: string, retained: boolean, qos: number, dup: boolean) => void;
+  onError: (message: string) => void;
+  will: string;
+  link: Link | null = null;
+  connector: Connector | null;
+
+  constructor(connector: Connector | null, will: string) {
+    this.connector = connector;
+    this.will = will;
+    this.onConnect = this.onClose = this.onMessage = this.onError = function () {};
+  }
+  publish(topic: string, payload: string, qos: number, retain: boolean): boolean {
+    this.publishes++;
+    return true;
+  }
+  subscribe(topic: string, qos: number): void {}
+  start(): void {
+    var self = this;
+    if (!this.connector) return this.up();
+    this.link = this.connector({
+      onOpen: function () {
+        self.link!.write(CONNECT);
+        self.up();
+      },
+      onData: function () {},
+      onClose: function (reason: string) {
+        console.log("link closed: " + reason);
+      }
+    });
+  }
+  end(): void {}
+  up(): void {
+    this.connected = true;
+    this.onConnect(false);
+  }
+  down(): void {
+    this.connected = false;
+    this.onClose("bench");
+  }
+}
+
+/** The pump's surface as the node sees it; watches the interlock inputs like the real one. */
+export class StubPump {
+  on = false;
+  events: PumpEvents;
+  inputs: InputPin[];
+  constructor(events: PumpEvents, inputs: InputPin[]) {
+    this.events = events;
+    this.inputs = inputs;
+    var edge = this.edge.bind(this);
+    for (var i = 0; i < inputs.length; i++) inputs[i].watch(edge);
+    setTimeout(function () {
+      events.onChange(false, "boot");
+      events.onInterlock("tank_full", false);
+      events.onInterlock("people_present", false);
+    }, 0);
+  }
+  edge(level: number): void {}
+  command(payload: string, retained: boolean): void {
+    var on = payload === "ON";
+    if (on === this.on) return this.events.onRefused("already " + payload);
+    this.on = on;
+    this.events.onChange(on, "command");
+  }
+  linkUp(): void {}
+  linkDown(): void {}
+  sensorOk(name: string): void {}
+  attributes(): string {
+    return '{"reason":"command"}';
+  }
+  allOff(reason: string): void {}
+}
+
+/** A sensor that answers every sample() 20 ms later with the same reading; `hold` keeps what it is given. */
+export function stubSensor(clock: Clock, hold: any): Sensor {
+  var s: Sample = { temperature: 22.5, humidity: 48, pressure: 100800 };
+  var pending: SampleCallback | null = null;
+  function answer(): void {
+    var cb = pending;
+    pending = null;
+    if (cb) cb(null, s);
+  }
+  return {
+    sample: function (cb: SampleCallback) {
+      pending = cb;
+      clock.setTimeout(answer, 20);
+    },
+    close: function () {
+      hold = null;
+    }
+  };
+}
+
+/*
+ * The script, one step per 250 ms: "on"/"off" (pump/set), "ha" (Home Assistant online), "down"/"up"
+ * (link lost, back). Looping every 40 steps (10 s).
+ */
+var SCRIPT = "||||on||||off||||ha||||||||||||||||down||up|||||||";
+
+export function drive(client: StubClient, base: string): void {
+  var at = 0;
+  var loops = 0;
+  setInterval(function () {
+    var end = SCRIPT.indexOf("|", at);
+    var step = SCRIPT.substring(at, end);
+    at = end + 1;
+    if (at >= SCRIPT.length) {
+      at = 0;
+      console.log("loop " + ++loops + ": " + client.publishes + " publishes");
+    }
+    if (step === "on" || step === "off") client.onMessage(base + "pump/set", step.toUpperCase(), false, 1, false);
+    else if (step === "ha") client.onMessage("homeassistant/status", "online", false, 1, false);
+    else if (step === "down") client.down();
+    else if (step === "up") client.up();
+  }, 250);
+}
