@@ -49,7 +49,7 @@ const CONNACK = Buffer.from([0x20, 0x02, 0x00, 0x00]);
 /** PUBLISH QoS 0 (or 1 with id), retained. */
 function publish(topic: string, payload: Buffer, qos: number, id: number): Buffer {
   const t = Buffer.from(topic, "latin1");
-  const parts = [Buffer.from([t.length >> 8, t.length & 255]), t];
+  const parts: Buffer[] = [Buffer.from([t.length >> 8, t.length & 255]), t];
   if (qos) parts.push(Buffer.from([id >> 8, id & 255]));
   parts.push(payload);
   return packet(0x30 | (qos << 1) | 1, Buffer.concat(parts));
