@@ -126,7 +126,7 @@ async function main(): Promise<void> {
   let sensorFaultMs = 0;
 
   while (Date.now() < endAt) {
-    // A pump command every 3-10 s, a fault every 20-60 s on average.
+    // A pump command every 3-10 s; after it, a fault with probability ~1/2 (one every ~14 s on average).
     await sleep(3000 + rand() * 7000);
     if (Date.now() >= endAt) break;
     const now = Date.now();
