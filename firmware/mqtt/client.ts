@@ -269,15 +269,13 @@ export class MqttClient {
     if (qos !== 0 && qos !== 1 && qos !== 2) throw new Error("subscribe: qos must be 0, 1 or 2, got " + qos);
     var subs = this._subs;
     var i = subs.length;
-    while (i-- && subs[i].substring(3) !== topic);
-    var e = "\x00\x00" + String.fromCharCode(qos | UNACKED) + topic;
+    while (i-- && subs[i].substring(3) !== topic); // i: the topic's entry, or -1
+    // Sent now when connected, else by the next CONNACK, which also sends it again while it is UNACKED.
+    var id = this.connected ? this._newId() : 0;
+    var e = String.fromCharCode(id >> 8, id & 255, qos | UNACKED) + topic;
     if (i < 0) subs.push(e);
     else subs[i] = e;
-    if (!this.connected) return;
-    // Sent now; on a reconnect, CONNACK sends it again while it is still UNACKED.
-    var id = this._newId();
-    subs[i < 0 ? subs.length - 1 : i] = String.fromCharCode(id >> 8, id & 255) + e.substring(2);
-    this._on(EV_SEND, encode((SUBSCRIBE << 4) | 2, id, topic, String.fromCharCode(qos)));
+    if (id) this._on(EV_SEND, encode((SUBSCRIBE << 4) | 2, id, topic, String.fromCharCode(qos)));
   }
 
   /** Forget a subscription; UNSUBSCRIBE is sent when connected. */
@@ -287,7 +285,7 @@ export class MqttClient {
     }
     var subs = this._subs;
     var i = subs.length;
-    while (i-- && subs[i].substring(3) !== topic);
+    while (i-- && subs[i].substring(3) !== topic); // i: the topic's entry, or -1
     if (i >= 0) subs.splice(i, 1);
     if (this.connected) this._on(EV_SEND, encode((UNSUBSCRIBE << 4) | 2, this._newId(), topic, ""));
   }
