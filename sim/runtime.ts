@@ -1442,6 +1442,16 @@ export class Runtime {
   }
 
   /** Open sockets as seen by the device (for status displays). */
+  /** Timers (timeouts and intervals) the bundle has pending: for leak checks in tests. */
+  timerCount(): number {
+    return this.timers.length;
+  }
+
+  /** Pin watches the bundle has set: for leak checks in tests. */
+  watchCount(): number {
+    return this.watches.length;
+  }
+
   openSockets(): number {
     return this.sockets.size;
   }

@@ -45,10 +45,10 @@ async function until(what: string, cond: () => boolean, timeoutMs: number, d?: S
   }
 }
 
-/** Runtime internals the simulator keeps (sim/runtime.ts): host-side objects, not the bundle's. */
+/** What the simulated device holds (sim/runtime.ts): timers, watches and sockets the bundle has open. */
 function resources(d: SimDevice): { timers: number; watches: number; sockets: number } {
-  const rt: any = d.rt;
-  return { timers: rt.timers.length, watches: rt.watches.length, sockets: rt.openSockets() };
+  const rt = d.rt;
+  return { timers: rt.timerCount(), watches: rt.watchCount(), sockets: rt.openSockets() };
 }
 
 test("broker restarted 20 times at random moments: back online each time, readings and pump/set work, nothing leaks", { timeout: 400000 }, async () => {
