@@ -357,8 +357,14 @@ export class Runtime {
       s.closed = true;
       if (s.node) {
         if (s.blackholed) this.zombies.add(s.node);
-        else if (hard) s.node.resetAndDestroy();
-        else s.node.end();
+        else if (hard) {
+          // A TLS socket's handle cannot send a TCP RST (Node throws): close it as abruptly as it allows.
+          try {
+            s.node.resetAndDestroy();
+          } catch (e) {
+            s.node.destroy();
+          }
+        } else s.node.end();
       }
     }
     this.sockets.clear();
