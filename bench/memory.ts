@@ -14,7 +14,7 @@
  * Prints boot, steady-state and peak samples (process.memory().usage, after GC, every 250 ms).
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
@@ -107,8 +107,12 @@ async function mqttApp(broker: Broker): Promise<void> {
 
 /** Any entry under bench/mem/: `tsx bench/memory.ts entry bench/mem/pump.ts [config.json]`. */
 async function entry(broker: Broker, file: string, configFile?: string): Promise<void> {
-  const bundle = "dist/bench-entry.js";
+  // One file per run: several entries may be measured at once from the same tree.
+  const bundle = "dist/bench-entry-" + process.pid + ".js";
   execFileSync("node_modules/.bin/rollup", ["-c", "--silent", "-i", file, "-o", bundle], { stdio: "inherit" });
+  process.on("exit", () => {
+    for (const f of [bundle, bundle + ".map"]) if (existsSync(f)) unlinkSync(f);
+  });
   const { readFileSync } = await import("node:fs");
   const config = configFile ? JSON.parse(readFileSync(configFile, "utf8")) : { host: "127.0.0.1", port: broker.port };
   if (config.mqtt && config.mqtt.port === 0) config.mqtt.port = broker.port;

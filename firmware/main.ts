@@ -24,9 +24,8 @@ import { createDHT22 } from "./sensors/dht22";
 import { OFFLINE } from "./constants";
 import type { Clock, InputPin, OutputPin, Sensor } from "./types";
 
-/** Hardware watchdog period; the main loop kicks it every WATCHDOG_KICK_MS. */
+/** Hardware watchdog period (kicked by Espruino's idle loop). */
 const WATCHDOG_SECONDS = 30;
-const WATCHDOG_KICK_MS = 5000;
 
 /** What makeSensor needs of a SensorConfig (the rest of it is not kept). */
 interface SensorWiring {
@@ -118,7 +117,7 @@ function boot(): void {
     if (cfg.wifi) /*@__NOINLINE__*/ startWifi(cfg.wifi.ssid, cfg.wifi.password, node.client);
     else node.client.start();
 
-    if (!startWatchdog(WATCHDOG_SECONDS, WATCHDOG_KICK_MS)) log("watchdog: not available on this build");
+    if (!startWatchdog(WATCHDOG_SECONDS)) log("watchdog: not available on this build");
     onKill(node.shutdown.bind(node));
   } catch (e: any) {
     log("boot: " + (e && e.message ? e.message : String(e)));

@@ -14,7 +14,7 @@
  * about 3 more per method plus 7 for the IIFE it compiles to. Hence:
  * - constructors are plain functions with their methods in a prototype object literal;
  * - Espruino's natives are used wherever they already have the right shape (Date.now, setTimeout,
- *   digitalWrite, setWatch, E.kickWatchdog, and a Pin object for the relay): a native is no function object;
+ *   digitalWrite, setWatch, and a Pin object for the relay): a native is no function object;
  * - the socket itself is the Link, and one shared listener serves every event of every socket: a
  *   connection allocates no closure and no wrapper object;
  * - callbacks that outlive boot are bound functions or made by a function called with NOINLINE (Wifi),
@@ -32,7 +32,6 @@ declare function digitalWrite(pin: any, level: any): void;
 declare function digitalRead(pin: any): number;
 declare function pinMode(pin: any, mode: string, automatic?: boolean): void;
 declare function setTimeout(fn: (...args: any[]) => void, ms: number): any;
-declare function setInterval(fn: () => void, ms: number): any;
 
 /**
  * The device Clock: `new DeviceClock()`. now() and setTimeout() are Espruino's natives themselves:
@@ -290,18 +289,17 @@ export function dhtPins(): DHTPins {
 }
 
 /**
- * Start the hardware watchdog (E.enableWatchdog with automatic kicking off) and kick it every kickMs from
- * a main-loop interval, so a hung interpreter resets the board. E.kickWatchdog is passed as it is (a
- * native: no function object). Returns false where the build has none: tried by calling, since typeof
- * tests lie on Espruino.
+ * Start the hardware watchdog in automatic mode: Espruino kicks it from its idle loop, so an interpreter
+ * stuck in a busy loop (or any code that never returns) resets the board after `seconds`. Automatic
+ * rather than an interval calling E.kickWatchdog: the same protection without a timer kept for ever.
+ * Returns false where the build has none: tried by calling, since typeof tests lie on Espruino.
  */
-export function startWatchdog(seconds: number, kickMs: number): boolean {
+export function startWatchdog(seconds: number): boolean {
   try {
-    (E as any).enableWatchdog(seconds, false);
+    (E as any).enableWatchdog(seconds, true);
   } catch (e) {
     return false;
   }
-  setInterval((E as any).kickWatchdog, kickMs);
   return true;
 }
 

@@ -202,8 +202,12 @@ test("I2C register access: pointer write then read into the caller's buffer; a s
   assert.deepEqual(bus.log, ["w 118 247", "r 118 3", "w 118 136", "r 118 2", "w 118 [244,37]"]);
 });
 
-test("watchdog: false where E.enableWatchdog is missing or throws", () => {
-  assert.equal(P.startWatchdog(30, 5000), false);
+test("watchdog: automatic mode (kicked by Espruino's idle loop, no timer); false where E.enableWatchdog is missing or throws", () => {
+  assert.equal(P.startWatchdog(30), false);
+  const args: any[] = [];
+  g.E.enableWatchdog = (...a: any[]) => args.push(a);
+  assert.equal(P.startWatchdog(30), true);
+  assert.deepEqual(args, [[30, true]]);
 });
 
 test("DHT pins: clearWatch(undefined) is not passed on", () => {

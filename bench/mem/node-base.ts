@@ -1,25 +1,33 @@
 /*
  * Baseline for bench/mem/node.ts: the same config validation, stand-ins (client, pump, sensor driver) and
- * script, and the filter chains the node would build, without the node's modules.
+ * script, the filter chains the node would build, and what any client and pump hold (Espruino's socket,
+ * two pin watches: see node-harness.ts), without the node's modules.
  *   ESPRUINO_BIN=/work/espruino/bin/espruino1600 npx tsx bench/memory.ts entry bench/mem/node-base.ts bench/mem/node-config.json
  */
 import { validateConfig } from "../../firmware/config";
 import { createSensorFilters } from "../../firmware/filters";
 import type { Clock } from "../../firmware/types";
-import { StubClient, StubPump, stubSensor, drive } from "./node-harness";
+import { StubClient, StubPump, stubSensor, stubEvents, rawSocket, rawWatches, drive } from "./node-harness";
 
 declare function setTimeout(fn: () => void, ms: number): any;
 declare function clearTimeout(id: any): void;
+
+function pumpEvents() {
+  return { onChange: function () {}, onRefused: function () {}, onInterlock: function () {} };
+}
 
 function boot(): void {
   var cfg = validateConfig(require("Storage").readJSON("config.json", true), "LINUX").config!;
   var clock: Clock = { now: Date.now, setTimeout: setTimeout, clearTimeout: clearTimeout };
   var client = new StubClient(null, "home/bench1/status");
-  var events = { onChange: function () {}, onRefused: function () {}, onInterlock: function () {} };
-  var sensor = stubSensor(clock, null);
-  (E as any).bench = [client, new StubPump(events, []), sensor, createSensorFilters(cfg.sensors[0], clock)];
+  var events = /*@__NOINLINE__*/ pumpEvents();
+  var sensor = /*@__NOINLINE__*/ stubSensor(clock, null);
+  // NOINLINE: a closure made inside boot() would keep its scope (the config) alive.
+  var link = /*@__NOINLINE__*/ rawSocket(cfg.mqtt.host, cfg.mqtt.port);
+  var ev = /*@__NOINLINE__*/ stubEvents(client);
+  (E as any).bench = [client, new StubPump(events, []), sensor, createSensorFilters(cfg.sensors[0], clock), ev, link, /*@__NOINLINE__*/ rawWatches([22, 27])];
   client.start();
   /*@__NOINLINE__*/ drive(client, "home/bench1/");
 }
 
-boot();
+/*@__NOINLINE__*/ boot();

@@ -11,12 +11,19 @@
  * StubClient opens its link through the connector it is given (node.ts: the real netConnector to the
  * bench's Mosquitto, sending a bare CONNECT so the broker keeps the socket) but publishes nothing: each
  * publish() is counted and accepted.
+ *
+ * What any MQTT client and any pump would hold whoever wires them is in both runs, so that it is not
+ * counted as the node's: node-base.ts opens the same socket with Espruino's net (rawSocket) and arms the
+ * same two pin watches (rawWatches), and both runs build one stubEvents object (the LinkEvents a client
+ * gives its connector). What remains in the difference is the node's own: the Link's fields and its
+ * shared listener, the InputPin objects and their bound callbacks, and so on.
  */
 import type { Clock, Connector, InputPin, Link, Sample, SampleCallback, Sensor } from "../../firmware/types";
 import type { PumpEvents } from "../../firmware/pump/pump";
 
 declare function setInterval(fn: () => void, ms: number): any;
 declare function setTimeout(fn: () => void, ms: number): any;
+declare function setWatch(fn: (e: any) => void, pin: any, options: any): any;
 
 /* CONNECT, MQTT 3.1.1, clean session, keepalive 0 (the broker never times it out), client id "nodebench". */
 var CONNECT = "\x10\x15\x00\x04MQTT\x04\x02\x00\x00\x00\x09nodebench";
@@ -43,18 +50,8 @@ export class StubClient {
   }
   subscribe(topic: string, qos: number): void {}
   start(): void {
-    var self = this;
     if (!this.connector) return this.up();
-    this.link = this.connector({
-      onOpen: function () {
-        self.link!.write(CONNECT);
-        self.up();
-      },
-      onData: function () {},
-      onClose: function (reason: string) {
-        console.log("link closed: " + reason);
-      }
-    });
+    this.link = this.connector(stubEvents(this));
   }
   end(): void {}
   up(): void {
@@ -65,6 +62,43 @@ export class StubClient {
     this.connected = false;
     this.onClose("bench");
   }
+}
+
+/** The LinkEvents a client gives its connector: CONNECT on open, then the client is up. */
+export function stubEvents(client: StubClient) {
+  return {
+    onOpen: function () {
+      client.link!.write(CONNECT);
+      client.up();
+    },
+    onData: function () {},
+    onClose: function (reason?: string) {
+      console.log("link closed: " + reason);
+    }
+  };
+}
+
+function noop(): void {}
+
+/* The socket's connect listener in node-base.ts: `this` is the socket. */
+function rawOpen(this: any): void {
+  this.write(CONNECT);
+}
+
+/** node-base.ts: the socket a client would hold, from Espruino's net, with a listener per event. */
+export function rawSocket(host: string, port: number): any {
+  var sock = require("net").connect({ host: host, port: port }, rawOpen);
+  sock.on("data", noop);
+  sock.on("error", noop);
+  sock.on("close", noop);
+  return sock;
+}
+
+/** node-base.ts: the watches the pump's two interlock inputs would arm. */
+export function rawWatches(pins: number[]): any[] {
+  var ids = [];
+  for (var i = 0; i < pins.length; i++) ids.push(setWatch(noop, pins[i], { repeat: true, edge: "both", debounce: 50 }));
+  return ids;
 }
 
 /** The pump's surface as the node sees it; watches the interlock inputs like the real one. */

@@ -15,7 +15,7 @@ import { StubClient, StubPump, stubSensor, drive } from "./node-harness";
 
 /* main.ts's makeSensor, with the stand-in driver holding the register access a BME280 would hold. */
 function makeSensor(this: { sda: number; scl: number; address: number; clock: Clock }): Sensor {
-  return stubSensor(this.clock, new I2CRegisterIO(i2cBus(this.sda, this.scl), this.address));
+  return /*@__NOINLINE__*/ stubSensor(this.clock, new I2CRegisterIO(i2cBus(this.sda, this.scl), this.address));
 }
 
 function boot(): void {
@@ -46,9 +46,9 @@ function boot(): void {
   node.pump = new StubPump(node, inputs);
   (E as any).relay = relay; // the real pump would hold it
   node.client.start();
-  if (!startWatchdog(30, 5000)) console.log("watchdog: not available on this build");
+  if (!startWatchdog(30)) console.log("watchdog: not available on this build");
   onKill(node.shutdown.bind(node));
   /*@__NOINLINE__*/ drive(node.client as StubClient, node.base);
 }
 
-boot();
+/*@__NOINLINE__*/ boot();

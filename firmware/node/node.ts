@@ -36,7 +36,7 @@
 import type { Clock, Sample, Sensor } from "../types";
 import type { Config } from "../config";
 import type { PumpEvents } from "../pump/pump";
-import { createSensorFilters, type SensorFilters } from "../filters";
+import { createSensorFilters, RESEND, type SensorFilters } from "../filters";
 import { QT, QH, QP, quantityMask, formatNumber, nodeBase, type MqttPort } from "./publisher";
 import { discoveryConfig, DISCOVERY_FILE, GAP_MS, RETRY_MS, RESEND_MIN_MS, RESEND_SPREAD_MS, type StoragePort, type DiscoverySource } from "./discovery";
 import { T_STATUS, T_ERROR, T_PUMP, T_PUMP_SET, T_PUMP_ATTRIBUTES, T_INTERLOCK, HA_STATUS, ONLINE, OFFLINE, ON, OFF, Q_TEMPERATURE, Q_HUMIDITY, Q_PRESSURE } from "../constants";
@@ -160,6 +160,32 @@ function slotRun(this: SensorSlot, err?: any, sample?: Sample): void {
   }
 }
 
+/*
+ * PumpEvents, all three in one function (the node's onChange, onRefused and onInterlock), told apart by
+ * their arguments: onChange(on: boolean, reason), onInterlock(name, active: boolean), onRefused(message).
+ * The pin already holds the state: publish it (dropped while offline, republished on connect).
+ */
+function pumpEvent(this: NodeApp, a: boolean | string, b?: string | boolean): void {
+  var base = this.base;
+  if (typeof a === "boolean") {
+    this._pumpKnown = true;
+    this._log("pump: " + (a ? "ON" : "OFF") + " (" + b + ")");
+    this._send(base + T_PUMP, a ? ON : OFF, 1, true);
+  } else if (typeof b === "boolean") {
+    var i = this._locks ? this._locks.indexOf(a) : -1;
+    if (i < 0) return;
+    this._lockKnown |= 1 << i;
+    this._lockOn = b ? this._lockOn | (1 << i) : this._lockOn & ~(1 << i);
+    this._send(base + T_INTERLOCK + "/" + a, b ? ON : OFF, 1, true);
+    return;
+  } else {
+    this._log("pump: refused: " + a);
+    this._send(base + T_ERROR, "{\"source\":\"pump\",\"message\":" + JSON.stringify(a) + "}", 0, false);
+  }
+  // A change and a refusal both show in the attributes (reason; counters, last refusal).
+  if (this.pump) this._send(base + T_PUMP_ATTRIBUTES, this.pump.attributes(), 1, true);
+}
+
 /** The node: `new NodeApp(config, parts)`, then set pump and start the client. */
 export interface NodeApp extends PumpEvents, DiscoverySource {
   /** "<prefix>/<id>/": every node topic is this plus a suffix (constants.ts T_*). */
@@ -191,9 +217,7 @@ export interface NodeApp extends PumpEvents, DiscoverySource {
   _dTimer: any;
   /** _dStep bound to this: the discovery timer's callback. */
   _dNext: () => void;
-  _onConnect(sessionPresent: boolean): void;
-  _onClose(reason: string): void;
-  _onMessage(topic: string, payload: string, retained: boolean): void;
+  _mqtt(a: boolean | string, payload?: string, retained?: boolean): void;
   _send(topic: string, payload: string, qos: number, retain: boolean): boolean;
   _dStep(): void;
 }
@@ -265,9 +289,7 @@ export var NodeApp = function (this: NodeApp, config: Config, parts: NodeParts) 
   this._dDirty = this._dRemove.length > 0 || old.length !== current.length;
 
   var client = (this.client = parts.mqtt(base + T_STATUS));
-  client.onConnect = this._onConnect.bind(this);
-  client.onClose = this._onClose.bind(this);
-  client.onMessage = this._onMessage.bind(this);
+  client.onConnect = client.onClose = client.onMessage = this._mqtt.bind(this);
   // Error lines need no code of ours: the log (console.log) with a prefix, joined by a space.
   client.onError = parts.log.bind(null, "mqtt:");
   if (this._locks) client.subscribe(base + T_PUMP_SET, 1);
@@ -291,78 +313,63 @@ NodeApp.prototype = {
     this.client.end();
   },
 
-  // PumpEvents: the pin already holds the state; publish it (dropped while offline, resent on connect).
+  // PumpEvents: onChange, onRefused and onInterlock are all pumpEvent (below).
+  onChange: pumpEvent,
+  onRefused: pumpEvent,
+  onInterlock: pumpEvent,
 
-  onChange: function (this: NodeApp, on: boolean, reason: string): void {
-    this._pumpKnown = true;
-    this._log("pump: " + (on ? "ON" : "OFF") + " (" + reason + ")");
-    this._send(this.base + T_PUMP, on ? ON : OFF, 1, true);
-    if (this.pump) this._send(this.base + T_PUMP_ATTRIBUTES, this.pump.attributes(), 1, true);
-  },
-
-  onRefused: function (this: NodeApp, message: string): void {
-    this._log("pump: refused: " + message);
-    this._send(this.base + T_ERROR, "{\"source\":\"pump\",\"message\":" + JSON.stringify(message) + "}", 0, false);
-    // The attributes count refusals and name the last one.
-    if (this.pump) this._send(this.base + T_PUMP_ATTRIBUTES, this.pump.attributes(), 1, true);
-  },
-
-  onInterlock: function (this: NodeApp, name: string, active: boolean): void {
-    var i = this._locks ? this._locks.indexOf(name) : -1;
-    if (i < 0) return;
-    this._lockKnown |= 1 << i;
-    this._lockOn = active ? this._lockOn | (1 << i) : this._lockOn & ~(1 << i);
-    this._send(this.base + T_INTERLOCK + "/" + name, active ? ON : OFF, 1, true);
-  },
-
-  // The client's callbacks (bound by the constructor).
-
-  /* Connected: presence, then every retained state again, then a discovery round. */
-  _onConnect: function (this: NodeApp, sessionPresent: boolean): void {
-    this._log("mqtt: connected" + (sessionPresent ? " (session present)" : ""));
+  /*
+   * The MQTT client's callbacks in one function, bound once by the constructor and set as onConnect,
+   * onClose and onMessage; told apart by their arguments, which the client's API fixes:
+   *   onConnect(sessionPresent: boolean)                         a boolean
+   *   onMessage(topic: string, payload: string, retained, ...)   a string and a string
+   *   onClose(reason: string)                                    a string alone
+   */
+  _mqtt: function (this: NodeApp, a: boolean | string, payload?: string, retained?: boolean): void {
     var base = this.base;
-    this._send(base + T_STATUS, ONLINE, 1, true);
     var pump = this.pump;
-    if (pump) {
-      pump.linkUp();
-      if (this._pumpKnown) {
-        this._send(base + T_PUMP, pump.on ? ON : OFF, 1, true);
-        this._send(base + T_PUMP_ATTRIBUTES, pump.attributes(), 1, true);
+    if (typeof a === "boolean") {
+      // Connected: presence, then every retained state again, then a discovery round.
+      this._log("mqtt: connected" + (a ? " (session present)" : ""));
+      this._send(base + T_STATUS, ONLINE, 1, true);
+      if (pump) {
+        pump.linkUp();
+        if (this._pumpKnown) {
+          this._send(base + T_PUMP, pump.on ? ON : OFF, 1, true);
+          this._send(base + T_PUMP_ATTRIBUTES, pump.attributes(), 1, true);
+        }
+        var locks = this._locks || [];
+        for (var i = 0; i < locks.length; i++) {
+          if ((this._lockKnown >> i) & 1) this._send(base + T_INTERLOCK + "/" + locks[i], (this._lockOn >> i) & 1 ? ON : OFF, 1, true);
+        }
       }
-      var locks = this._locks || [];
-      for (var i = 0; i < locks.length; i++) {
-        if ((this._lockKnown >> i) & 1) this._send(base + T_INTERLOCK + "/" + locks[i], (this._lockOn >> i) & 1 ? ON : OFF, 1, true);
+      // A sensor error that could not be sent goes now; readings go again at the next interval.
+      for (var s = 0; s < this._slots.length; s++) {
+        var slot = this._slots[s];
+        if (slot._error && !slot._errorSent) {
+          slot._errorSent = this._send(base + T_ERROR, "{\"source\":" + JSON.stringify(slot._name) + ",\"message\":" + JSON.stringify(slot._error) + "}", 0, false);
+        }
+        slot._filters.push(RESEND);
       }
-    }
-    // A sensor error that could not be sent goes now; readings go again at the next interval.
-    for (var s = 0; s < this._slots.length; s++) {
-      var slot = this._slots[s];
-      if (slot._error && !slot._errorSent) {
-        slot._errorSent = this._send(base + T_ERROR, "{\"source\":" + JSON.stringify(slot._name) + ",\"message\":" + JSON.stringify(slot._error) + "}", 0, false);
-      }
-      slot._filters.resend();
-    }
-    if (this._dTimer !== undefined) this._clock.clearTimeout(this._dTimer);
-    this._dPos = 0;
-    this._dStep();
-  },
-
-  _onClose: function (this: NodeApp, reason: string): void {
-    if (this.pump) this.pump.linkDown();
-    if (this._dTimer !== undefined) this._clock.clearTimeout(this._dTimer);
-    this._dTimer = undefined;
-    this._dPos = -1;
-    this._log("mqtt: closed (" + reason + ")");
-  },
-
-  _onMessage: function (this: NodeApp, topic: string, payload: string, retained: boolean): void {
-    if (topic === this.base + T_PUMP_SET) {
-      if (this.pump) this.pump.command(payload, retained);
-    } else if (this._ha && topic === this._ha + "/" + HA_STATUS && payload === ONLINE && (this._dRemove.length || discoveryConfig(this, 0))) {
-      // Home Assistant restarted: a new round after 1-5 s (one round, however many "online" arrive).
       if (this._dTimer !== undefined) this._clock.clearTimeout(this._dTimer);
       this._dPos = 0;
-      this._dTimer = this._clock.setTimeout(this._dNext, RESEND_MIN_MS + Math.floor(this._random() * RESEND_SPREAD_MS));
+      this._dStep();
+    } else if (typeof payload === "string") {
+      if (a === base + T_PUMP_SET) {
+        if (pump) pump.command(payload, !!retained);
+      } else if (this._ha && a === this._ha + "/" + HA_STATUS && payload === ONLINE && (this._dRemove.length || discoveryConfig(this, 0))) {
+        // Home Assistant restarted: a new round after 1-5 s (one round, however many "online" arrive).
+        if (this._dTimer !== undefined) this._clock.clearTimeout(this._dTimer);
+        this._dPos = 0;
+        this._dTimer = this._clock.setTimeout(this._dNext, RESEND_MIN_MS + Math.floor(this._random() * RESEND_SPREAD_MS));
+      }
+    } else {
+      // Closed: the pump counts down to its link-lost OFF; the round stops (the next connect starts over).
+      if (pump) pump.linkDown();
+      if (this._dTimer !== undefined) this._clock.clearTimeout(this._dTimer);
+      this._dTimer = undefined;
+      this._dPos = -1;
+      this._log("mqtt: closed (" + a + ")");
     }
   },
 
@@ -394,4 +401,4 @@ NodeApp.prototype = {
     if (ok) this._dPos++;
     this._dTimer = this._clock.setTimeout(this._dNext, ok ? GAP_MS : RETRY_MS);
   }
-} as NodeApp;
+} as any as NodeApp;
