@@ -1,120 +1,108 @@
 /*
- * The filter chain between a sensor driver and the publisher, one chain per quantity of each sensor:
+ * The filter chains between a sensor driver and the publisher, one per quantity of each sensor:
  *   scale to the published unit -> offset -> moving average over N -> round to decimals
  *   -> publish if it moved >= delta since the last publish, or the heartbeat is due, or it is the first.
- * push() takes one driver value and returns the number to publish now, or null for "nothing now".
- * Anything that is not a finite number (undefined, NaN, Infinity, a string) returns null and leaves the
- * chain untouched: it neither enters the average nor resets the heartbeat.
+ * push(q, value) takes one driver value of quantity q and returns the number to publish now, or null for
+ * "nothing now". Anything that is not a finite number (undefined, NaN, Infinity, a string) returns null and
+ * leaves the chain untouched: it neither enters the average nor resets the heartbeat. push(RESEND) forgets
+ * the last published values, so the next valid reading of each quantity goes out (after a reconnect).
  *
- * Units: the chain takes what the driver gives (Sample: degC, %RH, Pa) and returns published units
- * (degC, %RH, hPa): the pressure chain divides by 100. Offsets and deltas are in published units, as in
- * config.json (SensorConfig).
+ * Quantities q (the publisher's QT, QH, QP): 0 temperature, 1 humidity, 2 pressure. Units: the chain takes
+ * what the driver gives (Sample: degC, %RH, Pa) and returns published units (degC, %RH, hPa): pressure is
+ * divided by 100. Offsets and deltas are in published units, as in config.json (SensorConfig). A quantity
+ * the part lacks (BMP280 humidity, DHT22 pressure) is simply never in its samples: push gets undefined.
  *
- * Memory: one Float32Array ring per quantity, allocated once; push() allocates nothing.
- *
- *   var f = new SensorFilters(sensorConfig, clock);
- *   var t = f.temperature.push(sample.temperature);   // number or null
+ *   var f = createSensorFilters(sensorConfig, clock);
+ *   var t = f.push(0, sample.temperature);   // number or null
  *   if (t !== null) publish(topic, String(t));
+ *   f.push(RESEND);                          // after a reconnect
+ *
+ * Memory (ARCHITECTURE.md "Memory"; measured with bench/mem/sensors.ts): the chains of one sensor are one
+ * plain object (a class would cost ~15 JsVars more for its prototype) with one method, push, the module
+ * function below (one copy on the device whatever the number of sensors; resending is a case of it rather
+ * than a second function), and every number of the three chains sits in one Float64Array (a property
+ * holding a float costs 2 JsVars, 8 bytes of a typed array 2/3 of one), the average windows too when
+ * average > 1. push() allocates nothing.
  */
 import type { Clock } from "./types";
 import type { SensorConfig } from "./config";
 
-/** Quantities each part measures (firmware/sensors): what SensorFilters builds chains for. */
-function hasHumidity(type: string): boolean {
-  return type !== "bmp280";
-}
-function hasPressure(type: string): boolean {
-  return type !== "dht22";
-}
+/** push(RESEND): forget the last published values. */
+export const RESEND = -1;
+/** q of pressure: the chain that divides by 100 (Pa -> hPa). */
+const Q_PRESSURE = 2;
+/**
+ * Layout of SensorFilters._s: [heartbeat ms, then per quantity q at 1 + q * PER_Q the fields below, then,
+ * when average > 1, per quantity q at WINDOWS + q * (average + 2): count, next index, the window].
+ */
+const PER_Q = 5;
+const WINDOWS = 1 + 3 * PER_Q;
+const OFFSET = 0;
+const DELTA = 1;
+/** 10^decimals */
+const POW = 2;
+/** Last published value; NaN = nothing published yet: every comparison with it fails, so the first value goes out. */
+const SENT = 3;
+const SENT_AT = 4;
 
-export class QuantityFilter {
-  private _scale: number;
-  private _offset: number;
-  private _delta: number;
-  private _heartbeatMs: number;
-  private _pow: number;
-  private _clock: Clock;
-  private _ring: Float32Array;
-  private _count: number;
-  private _next: number;
-  private _sent: number;
-  private _sentAt: number;
-
+/** The filter chains of one sensor (createSensorFilters). */
+export interface SensorFilters {
   /**
-   * @param scale driver unit -> published unit (1, or 0.01 for Pa -> hPa)
-   * @param offset added after scaling, published units
-   * @param average window length 1..16 (1 = no averaging)
-   * @param delta publish when |value - last published| >= delta; 0 = every reading
-   * @param heartbeatSeconds publish anyway when the last publish is this old; 0 = never
-   * @param decimals 0..3 digits after the point
+   * Feed one reading of quantity q (0 temperature, 1 humidity, 2 pressure) in driver units; returns the
+   * value to publish now (published units, rounded to the configured decimals, never -0) or null.
+   * push(RESEND) forgets the last published values: the next valid reading of each quantity is published.
    */
-  constructor(scale: number, offset: number, average: number, delta: number, heartbeatSeconds: number, decimals: number, clock: Clock) {
-    this._scale = scale;
-    this._offset = offset;
-    this._delta = delta;
-    this._heartbeatMs = heartbeatSeconds * 1000;
-    this._pow = Math.pow(10, decimals);
-    this._clock = clock;
-    this._ring = new Float32Array(average >= 1 ? average : 1);
-    this._count = 0;
-    this._next = 0;
-    // NaN = nothing published yet: every comparison with it fails, so the first value goes out.
-    this._sent = NaN;
-    this._sentAt = 0;
-  }
+  push(q: number, value?: any): number | null;
+  /** Every number of the chains: see PER_Q and WINDOWS. */
+  _s: Float64Array;
+  /** The window length (config average). */
+  _n: number;
+  _clock: Clock;
+}
 
-  /** Feed one reading in driver units; returns the value to publish now (published units, rounded) or null. */
-  push(value: any): number | null {
-    if (typeof value !== "number" || value !== value || value === Infinity || value === -Infinity) return null;
-    var ring = this._ring;
-    ring[this._next] = value * this._scale + this._offset;
-    this._next = (this._next + 1) % ring.length;
-    if (this._count < ring.length) this._count++;
+/** SensorFilters.push */
+function filterPush(this: SensorFilters, q: number, value?: any): number | null {
+  var s = this._s;
+  if (q === RESEND) for (var i = 0; i < 3; i++) s[1 + i * PER_Q + SENT] = NaN;
+  if (typeof value !== "number" || value !== value || value === Infinity || value === -Infinity) return null;
+  var b = 1 + q * PER_Q;
+  var v = (q === Q_PRESSURE ? value / 100 : value) + s[b + OFFSET];
+  var n = this._n;
+  if (n > 1) {
+    // This quantity's window: count, next index, then n values.
+    var k = WINDOWS + q * (n + 2);
+    s[k + 2 + s[k + 1]] = v;
+    s[k + 1] = (s[k + 1] + 1) % n;
+    if (s[k] < n) s[k]++;
     var sum = 0;
-    for (var i = 0; i < this._count; i++) sum += ring[i];
-    var v = Math.round((sum / this._count) * this._pow) / this._pow;
-    if (v === 0) v = 0; // no "-0"
-    var now = this._clock.now();
-    // 1e-9: 20.4 - 20.1 is 0.29999... in binary and must count as a 0.3 step.
-    if (Math.abs(v - this._sent) < this._delta - 1e-9 && !(this._heartbeatMs > 0 && now - this._sentAt >= this._heartbeatMs)) return null;
-    this._sent = v;
-    this._sentAt = now;
-    return v;
+    for (i = 0; i < s[k]; i++) sum += s[k + 2 + i];
+    v = sum / s[k];
   }
-
-  /** Forget the last published value: the next valid reading is published (e.g. after a reconnect). */
-  resend(): void {
-    this._sent = NaN;
-  }
-
-  /** Empty the average window and forget the last published value. */
-  reset(): void {
-    this._count = 0;
-    this._next = 0;
-    this._sent = NaN;
-  }
+  v = Math.round(v * s[b + POW]) / s[b + POW];
+  if (v === 0) v = 0; // no "-0"
+  var now = this._clock.now();
+  // 1e-9: 20.4 - 20.1 is 0.29999... in binary and must count as a 0.3 step.
+  if (Math.abs(v - s[b + SENT]) < s[b + DELTA] - 1e-9 && !(s[0] > 0 && now - s[b + SENT_AT] >= s[0])) return null;
+  s[b + SENT] = v;
+  s[b + SENT_AT] = now;
+  return v;
 }
 
 /**
- * The chains of one sensor, built from its SensorConfig: temperature always, humidity unless BMP280,
- * pressure unless DHT22 (null when the part lacks the quantity).
+ * The chains of one sensor from its SensorConfig (offset, delta, decimals per quantity; average and
+ * heartbeatSeconds shared). Nothing of the config object is kept.
  */
-export class SensorFilters {
-  temperature: QuantityFilter;
-  humidity: QuantityFilter | null;
-  pressure: QuantityFilter | null;
-
-  constructor(config: SensorConfig, clock: Clock) {
-    var c = config;
-    this.temperature = new QuantityFilter(1, c.offset.temperature, c.average, c.delta.temperature, c.heartbeatSeconds, c.decimals.temperature, clock);
-    this.humidity = hasHumidity(c.type) ? new QuantityFilter(1, c.offset.humidity, c.average, c.delta.humidity, c.heartbeatSeconds, c.decimals.humidity, clock) : null;
-    this.pressure = hasPressure(c.type) ? new QuantityFilter(0.01, c.offset.pressure, c.average, c.delta.pressure, c.heartbeatSeconds, c.decimals.pressure, clock) : null;
+export function createSensorFilters(config: SensorConfig, clock: Clock): SensorFilters {
+  var n = config.average > 1 ? config.average : 1;
+  var s = new Float64Array(n > 1 ? WINDOWS + 3 * (n + 2) : WINDOWS);
+  s[0] = config.heartbeatSeconds * 1000;
+  var keys = ["temperature", "humidity", "pressure"] as const;
+  for (var q = 0; q < 3; q++) {
+    var b = 1 + q * PER_Q;
+    s[b + OFFSET] = config.offset[keys[q]];
+    s[b + DELTA] = config.delta[keys[q]];
+    s[b + POW] = Math.pow(10, config.decimals[keys[q]]);
+    s[b + SENT] = NaN;
   }
-
-  /** resend() on every chain. */
-  resend(): void {
-    this.temperature.resend();
-    if (this.humidity) this.humidity.resend();
-    if (this.pressure) this.pressure.resend();
-  }
+  return { push: filterPush, _s: s, _n: n, _clock: clock };
 }

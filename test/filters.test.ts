@@ -1,16 +1,16 @@
 /*
- * Filter chain (firmware/filters.ts) as tables: each row feeds readings at given times into one chain
+ * Filter chains (firmware/filters.ts) as tables: each row feeds readings at given times into one chain
  * and lists what push() returned (a number to publish, or null), including garbage inputs.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { FakeClock } from "./helpers/fake-clock.ts";
-import { QuantityFilter, SensorFilters } from "../firmware/filters.ts";
+import { createSensorFilters, RESEND } from "../firmware/filters.ts";
 import type { SensorConfig } from "../firmware/config.ts";
 
 interface Row {
   name: string;
-  /** scale, offset, average, delta, heartbeatSeconds, decimals */
+  /** scale (1: temperature chain, 0.01: pressure chain), offset, average, delta, heartbeatSeconds, decimals */
   chain: [number, number, number, number, number, number];
   /** [ms since the previous reading, input] */
   feed: Array<[number, any]>;
@@ -74,30 +74,64 @@ const ROWS: Row[] = [
   }
 ];
 
+/** A sensor config whose chain q has the row's settings (the other chains: defaults). */
+function rowConfig(q: "temperature" | "pressure", c: Row["chain"]): SensorConfig {
+  var sc = cfg("bme280");
+  sc.average = c[2];
+  sc.heartbeatSeconds = c[4];
+  sc.offset = { temperature: 0, humidity: 0, pressure: 0 };
+  sc.delta = { temperature: 0, humidity: 0, pressure: 0 };
+  sc.decimals = { temperature: 1, humidity: 1, pressure: 1 };
+  sc.offset[q] = c[1];
+  sc.delta[q] = c[3];
+  sc.decimals[q] = c[5];
+  return sc;
+}
+
 test("filter chain table", () => {
   for (var row of ROWS) {
     var clock = new FakeClock();
     var c = row.chain;
-    var f = new QuantityFilter(c[0], c[1], c[2], c[3], c[4], c[5], clock);
+    // scale 0.01 is the pressure chain (Pa -> hPa), 1 the temperature chain.
+    var q = c[0] === 1 ? 0 : 2;
+    var f = createSensorFilters(rowConfig(q ? "pressure" : "temperature", c), clock);
     var got: Array<number | null> = [];
     for (var step of row.feed) {
       clock.tick(step[0]);
-      got.push(f.push(step[1]));
+      got.push(f.push(q, step[1]));
     }
     assert.deepEqual(got, row.out, row.name);
     for (var g of got) if (g !== null) assert.ok(!Object.is(g, -0), row.name + ": -0 published");
   }
 });
 
-test("resend and reset", () => {
+test("resend", () => {
   var clock = new FakeClock();
-  var f = new QuantityFilter(1, 0, 2, 1, 0, 1, clock);
-  assert.equal(f.push(10), 10);
-  assert.equal(f.push(10.2), null); // average 10.1, within the delta of 1
-  f.resend();
-  assert.equal(f.push(10.2), 10.2); // window 10.2, 10.2 (10 has left it); published although within delta
-  f.reset();
-  assert.equal(f.push(30), 30, "window emptied: no memory of 10");
+  var f = createSensorFilters(rowConfig("temperature", [1, 0, 2, 1, 0, 1]), clock);
+  assert.equal(f.push(0, 10), 10);
+  assert.equal(f.push(0, 10.2), null); // average 10.1, within the delta of 1
+  assert.equal(f.push(RESEND), null);
+  assert.equal(f.push(0, 10.2), 10.2); // window 10.2, 10.2 (10 has left it); published although within delta
+  assert.equal(f.push(0, 10.3), null, "resend is once: the delta applies again");
+});
+
+test("each quantity has its own window, delta and heartbeat; resend covers them all", () => {
+  var clock = new FakeClock();
+  var sc = cfg("bme280");
+  sc.average = 2;
+  sc.heartbeatSeconds = 10;
+  sc.delta = { temperature: 1, humidity: 5, pressure: 0 };
+  var f = createSensorFilters(sc, clock);
+  assert.deepEqual([f.push(0, 20), f.push(1, 40), f.push(2, 100000)], [19.5, 42, 1001]);
+  clock.tick(5000);
+  // Temperature window 19.5, 21.5 (offset -0.5): 20.5, moved by the delta of 1. Garbage humidity: nothing.
+  assert.deepEqual([f.push(0, 22), f.push(1, "x"), f.push(2, 100100)], [20.5, null, 1001.5]);
+  clock.tick(5000);
+  // Temperature window 21.5, 21: 21.3, within 1 of 20.5 and published 5 s ago. Humidity: its window still
+  // holds 42 alone (the garbage did not enter it), unchanged, but its last publish is 10 s old: heartbeat.
+  assert.deepEqual([f.push(0, 21.5), f.push(1, 40)], [null, 42]);
+  assert.equal(f.push(RESEND), null);
+  assert.deepEqual([f.push(0, 22), f.push(1, 40), f.push(2, 100100)], [21.3, 42, 1002]);
 });
 
 function cfg(type: "bme280" | "bmp280" | "dht22"): SensorConfig {
@@ -109,18 +143,17 @@ function cfg(type: "bme280" | "bmp280" | "dht22"): SensorConfig {
   };
 }
 
-test("SensorFilters: chains per quantity the part has, config fields in published units", () => {
+test("createSensorFilters: one chain per quantity, config fields in published units", () => {
   var clock = new FakeClock();
-  var bme = new SensorFilters(cfg("bme280"), clock);
-  assert.equal(bme.temperature.push(21.04), 20.5);
-  assert.equal(bme.humidity!.push(45.4), 47);
-  assert.equal(bme.pressure!.push(101325.4), 1014.25);
-  var bmp = new SensorFilters(cfg("bmp280"), clock);
-  assert.equal(bmp.humidity, null);
-  assert.notEqual(bmp.pressure, null);
-  var dht = new SensorFilters(cfg("dht22"), clock);
-  assert.equal(dht.pressure, null);
-  assert.notEqual(dht.humidity, null);
-  bme.temperature.push(21.04);
-  bme.resend();
+  var bme = createSensorFilters(cfg("bme280"), clock);
+  assert.equal(bme.push(0, 21.04), 20.5);
+  assert.equal(bme.push(1, 45.4), 47);
+  assert.equal(bme.push(2, 101325.4), 1014.25);
+  // A quantity the part lacks is absent from its samples: undefined goes nowhere.
+  var bmp = createSensorFilters(cfg("bmp280"), clock);
+  assert.equal(bmp.push(1, undefined), null);
+  assert.equal(bmp.push(2, 101325.4), 1014.25);
+  var dht = createSensorFilters(cfg("dht22"), clock);
+  assert.equal(dht.push(2, undefined), null);
+  assert.equal(dht.push(1, 45.4), 47);
 });

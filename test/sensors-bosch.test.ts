@@ -1,17 +1,18 @@
 /*
- * BME280 / BMP280 drivers (firmware/sensors/bosch.ts, bme280.ts, bmp280.ts) and the virtual chip
- * (sim/hw/bosch.ts): datasheet vectors, register-dump replay, model -> driver round trips, faults, and
- * the callback contract (exactly once, always later), all on a fake clock.
+ * BME280 / BMP280 driver (firmware/sensors/bosch.ts) and the virtual chip (sim/hw/bosch.ts): datasheet
+ * vectors, register-dump replay, model -> driver round trips, faults, and the callback contract (exactly
+ * once, always later), all on a fake clock.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { FakeClock } from "./helpers/fake-clock.ts";
-import { BME280 } from "../firmware/sensors/bme280.ts";
-import { BMP280 } from "../firmware/sensors/bmp280.ts";
-import { boschFine, boschPressure, boschHumidity, boschMeasureMs, decodeCalibration, T1, T3, P9, H1, H2, H3, H4, H5, H6 } from "../firmware/sensors/bosch.ts";
+import { createBoschSensor, configureBoschSensor, boschFine, boschPressure, boschHumidity, boschMeasureMs, decodeCalibration, T1, T3, P9, H1, H2, H3, H4, H5, H6, type BoschOptions } from "../firmware/sensors/bosch.ts";
 import { BoschChip, registerIO, encodeCalibration, DEFAULT_CALIBRATION } from "../sim/hw/bosch.ts";
 import type { RegisterIO, Sample } from "../firmware/types.ts";
+
+const BME280 = (o: BoschOptions) => createBoschSensor("bme280", o);
+const BMP280 = (o: BoschOptions) => createBoschSensor("bmp280", o);
 
 /** The BMP280 datasheet's worked example (BST-BMP280-DS001 section 3.12, rev 1.14). */
 const EXAMPLE = [27504, 26435, -1000, 36477, -10685, 3024, 2855, 140, -7, 15500, -14600, 6000];
@@ -116,7 +117,7 @@ test("calibration bytes decode to the datasheet words, including negative 12-bit
 test("register dump replay: BMP280 driver over the datasheet example reads 25.08 degC, 100653.26 Pa", () => {
   var d = dumpIO("bmp280-datasheet-example.json");
   var clock = new FakeClock();
-  var s = new BMP280({ io: d.io, clock: clock, address: 0x77 });
+  var s = BMP280({ io: d.io, clock: clock, address: 0x77 });
   assert.equal(s.name, "BMP280 at 0x77");
   // Soft reset first, then config (filter off); no humidity register on a BMP280.
   assert.deepEqual(d.writes, [[0xe0, 0xb6], [0xf5, 0x00]]);
@@ -134,7 +135,7 @@ test("register dump replay: BMP280 driver over the datasheet example reads 25.08
 test("register dump replay: BME280 driver humidity matches the integer formula", () => {
   var d = dumpIO("bme280-constructed.json");
   var clock = new FakeClock();
-  var s = new BME280({ io: d.io, clock: clock });
+  var s = BME280({ io: d.io, clock: clock });
   var calls = sampleOnce(s, clock, 20);
   assert.equal(calls.length, 1);
   assert.equal(calls[0].err, null);
@@ -150,7 +151,7 @@ function chipAndDriver(type: "bme280" | "bmp280", settings?: object) {
   var clock = new FakeClock(1000);
   var chip = new BoschChip({ type: type, now: () => clock.now() });
   var opts = Object.assign({ io: registerIO(chip), clock: clock }, settings || {});
-  var s = type === "bme280" ? new BME280(opts) : new BMP280(opts);
+  var s = type === "bme280" ? BME280(opts) : BMP280(opts);
   return { clock, chip, s };
 }
 
@@ -194,16 +195,16 @@ test("round trip model -> driver: BMP280 at x1 oversampling (16-bit resolution: 
 test("wrong chip id: the error names the chip, the address and what was found", () => {
   var clock = new FakeClock();
   var bmp = new BoschChip({ type: "bmp280", now: () => clock.now() });
-  assert.throws(() => new BME280({ io: registerIO(bmp), clock: clock }), { message: "BME280 at 0x76: chip id 0x58, expected 0x60 (is it a BMP280?)" });
+  assert.throws(() => BME280({ io: registerIO(bmp), clock: clock }), { message: "BME280 at 0x76: chip id 0x58, expected 0x60 (is it a BMP280?)" });
   var bme = new BoschChip({ type: "bme280", address: 0x77, now: () => clock.now() });
-  assert.throws(() => new BMP280({ io: registerIO(bme), clock: clock, address: 0x77 }), { message: "BMP280 at 0x77: chip id 0x60, expected 0x58 (is it a BME280?)" });
+  assert.throws(() => BMP280({ io: registerIO(bme), clock: clock, address: 0x77 }), { message: "BMP280 at 0x77: chip id 0x60, expected 0x58 (is it a BME280?)" });
   var empty = new BoschChip({ type: "bme280", chipId: 0xff, now: () => clock.now() });
-  assert.throws(() => new BME280({ io: registerIO(empty), clock: clock }), /chip id 0xff, expected 0x60 \(nothing answering/);
+  assert.throws(() => BME280({ io: registerIO(empty), clock: clock }), /chip id 0xff, expected 0x60 \(nothing answering/);
   // BMP280 engineering samples (0x56, 0x57) are accepted.
-  for (var id of [0x56, 0x57]) new BMP280({ io: registerIO(new BoschChip({ type: "bmp280", chipId: id, now: () => clock.now() })), clock: clock });
+  for (var id of [0x56, 0x57]) BMP280({ io: registerIO(new BoschChip({ type: "bmp280", chipId: id, now: () => clock.now() })), clock: clock });
   var unplugged = new BoschChip({ type: "bme280", now: () => clock.now() });
   unplugged.fail = "unplugged";
-  assert.throws(() => new BME280({ io: registerIO(unplugged), clock: clock }), { message: "BME280 at 0x76: bus error reading the chip id: I2C NACK at 118" });
+  assert.throws(() => BME280({ io: registerIO(unplugged), clock: clock }), { message: "BME280 at 0x76: bus error reading the chip id: I2C NACK at 118" });
   assert.equal(clock.pending(), 0, "a refused chip leaves no timer behind");
 });
 
@@ -257,7 +258,7 @@ test("a conversion that never ends is an error after bounded re-polls", () => {
   var clock = new FakeClock();
   var frozen = 0;
   var chip = new BoschChip({ type: "bme280", now: () => frozen });
-  var s = new BME280({ io: registerIO(chip), clock: clock });
+  var s = BME280({ io: registerIO(chip), clock: clock });
   var calls = sampleOnce(s, clock, 100);
   assert.equal(calls.length, 1);
   assert.match(calls[0].err!.message, /^BME280 at 0x76: conversion did not finish/);
@@ -296,20 +297,20 @@ test("values outside the part's range are errors, never readings", () => {
 
 test("configure: only present fields, range-checked, errors name the field; skipped quantities are absent", () => {
   var x = chipAndDriver("bme280");
-  assert.throws(() => x.s.configure({ pressureOversampling: 3 }), { message: "BME280 at 0x76: pressureOversampling must be one of 0, 1, 2, 4, 8, 16, got 3" });
-  assert.throws(() => x.s.configure({ temperatureOversampling: 0 }), { message: "BME280 at 0x76: temperatureOversampling must be one of 1, 2, 4, 8, 16, got 0" });
-  assert.throws(() => x.s.configure({ filter: 1 }), /filter must be one of 0, 2, 4, 8, 16, got 1/);
-  assert.throws(() => x.s.configure({ humidityOversampling: "1" as any }), /humidityOversampling must be/);
-  x.s.configure({ filter: 4 });
+  assert.throws(() => configureBoschSensor(x.s, { pressureOversampling: 3 }), { message: "BME280 at 0x76: pressureOversampling must be one of 0, 1, 2, 4, 8, 16, got 3" });
+  assert.throws(() => configureBoschSensor(x.s, { temperatureOversampling: 0 }), { message: "BME280 at 0x76: temperatureOversampling must be one of 1, 2, 4, 8, 16, got 0" });
+  assert.throws(() => configureBoschSensor(x.s, { filter: 1 }), /filter must be one of 0, 2, 4, 8, 16, got 1/);
+  assert.throws(() => configureBoschSensor(x.s, { humidityOversampling: "1" as any }), /humidityOversampling must be/);
+  configureBoschSensor(x.s, { filter: 4 });
   assert.equal((x.chip.regs[0xf5] >> 2) & 7, 2);
-  x.s.configure({ pressureOversampling: 0, humidityOversampling: 0 });
+  configureBoschSensor(x.s, { pressureOversampling: 0, humidityOversampling: 0 });
   var c = sampleOnce(x.s, x.clock, boschMeasureMs(1, 0, 0));
   assert.equal(c[0].err, null);
   assert.deepEqual(Object.keys(c[0].v!), ["temperature"]);
   var bmp = chipAndDriver("bmp280");
-  assert.throws(() => bmp.s.configure({ humidityOversampling: 1 }), /BMP280 at 0x76: humidityOversampling: this chip has no humidity sensor/);
+  assert.throws(() => configureBoschSensor(bmp.s, { humidityOversampling: 1 }), /BMP280 at 0x76: humidityOversampling: this chip has no humidity sensor/);
   bmp.s.sample(() => {});
-  assert.throws(() => bmp.s.configure({ filter: 2 }), /cannot configure while a sample is in progress/);
+  assert.throws(() => configureBoschSensor(bmp.s, { filter: 2 }), /cannot configure while a sample is in progress/);
 });
 
 test("close: a pending callback gets 'closed', no timer is left, twice is harmless, sample after close fails later", () => {

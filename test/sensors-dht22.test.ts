@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { FakeClock } from "./helpers/fake-clock.ts";
-import { DHT22, type DHTPins, type WatchEvent } from "../firmware/sensors/dht22.ts";
+import { createDHT22, configureDHT22, type DHTPins, type WatchEvent } from "../firmware/sensors/dht22.ts";
 import { DHT22Model, dht22Edges, encodeFrame } from "../sim/hw/dht22.ts";
 import type { Sample } from "../firmware/types.ts";
 
@@ -68,7 +68,7 @@ function setup(retries?: number) {
   var clock = new FakeClock(10000);
   var model = new DHT22Model(PIN);
   var pins = new FakePins(clock, model);
-  var s = new DHT22({ pin: PIN, pins: pins, clock: clock, retries: retries });
+  var s = createDHT22({ pin: PIN, pins: pins, clock: clock, retries: retries });
   return { clock, model, pins, s };
 }
 
@@ -164,7 +164,7 @@ test("at most one read per 2 s: the last good reading is reused, a recent failur
   x.model.temperature = 30;
   var again = read(x, 1);
   assert.equal(again.length, 1);
-  assert.equal(again[0].v, first[0].v, "the same object, no new read");
+  assert.deepEqual(again[0].v, first[0].v, "the same reading, no new read");
   assert.equal(x.model.reads, 1);
   x.clock.tick(2000);
   var fresh = read(x, 40);
@@ -212,7 +212,8 @@ test("callback exactly once and later; busy and closed are errors; close twice i
 
 test("options are checked", () => {
   var x = setup();
-  assert.throws(() => x.s.configure({ retries: 4 }), { message: "DHT22 on pin 4: retries must be a whole number between 0 and 3, got 4" });
-  assert.throws(() => x.s.configure({ retries: 1.5 }), /retries must be a whole number/);
-  assert.throws(() => new DHT22({ pin: -1, pins: x.pins, clock: x.clock }), /DHT22 on pin -1: options.pin, options.pins and options.clock are required/);
+  assert.throws(() => configureDHT22(x.s, { retries: 4 }), { message: "DHT22 on pin 4: retries must be a whole number between 0 and 3, got 4" });
+  assert.throws(() => configureDHT22(x.s, { retries: 1.5 }), /retries must be a whole number/);
+  assert.throws(() => createDHT22({ pin: -1, pins: x.pins, clock: x.clock }), /DHT22 on pin -1: options.pin, options.pins and options.clock are required/);
+  assert.throws(() => createDHT22({ pin: 4, pins: x.pins, clock: x.clock, retries: -1 }), /DHT22 on pin 4: retries must be/);
 });

@@ -1,13 +1,26 @@
 /*
  * Memory entry: one DHT22 (fake pins replaying a frame, see sensors-harness.ts) and its filter chains
- * (2 quantities, average 1), read every 2 s. Subtract bench/mem/sensors-base.ts.
+ * (2 quantities, average 1), read every 2 s, built as in bench/mem/sensors.ts. Subtract
+ * bench/mem/sensors-base.ts.
  */
-import { bench } from "./sensors-harness";
-import { DHT22 } from "../../firmware/sensors/dht22";
-import { SensorFilters } from "../../firmware/filters";
+import { bench, type BenchParts, type BenchDHTPins } from "./sensors-harness";
+import { createDHT22 } from "../../firmware/sensors/dht22";
+import { createSensorFilters } from "../../firmware/filters";
+import type { Clock, RegisterIO, Sensor } from "../../firmware/types";
 
-bench(function (clock, io, pins) {
-  var q = { temperature: 0, humidity: 0, pressure: 0 };
-  var sc = { type: "dht22" as const, name: "s", address: 0, pin: 4, sda: -1, scl: -1, intervalSeconds: 2, average: 1, heartbeatSeconds: 300, offset: q, delta: q, decimals: { temperature: 1, humidity: 0, pressure: 1 } };
-  return { sensor: new DHT22({ pin: 4, pins: pins, clock: clock }), filters: new SensorFilters(sc, clock) };
-});
+/* The driver is built as firmware/main.ts makeSensor builds it: a module-level function returning it. */
+function makeSensor(clock: Clock, pins: BenchDHTPins): Sensor {
+  return /*#__NOINLINE__*/ createDHT22({ pin: 4, pins: pins, clock: clock });
+}
+
+function parts(clock: Clock, io: RegisterIO, pins: BenchDHTPins): BenchParts {
+  return {
+    sensor: /*#__NOINLINE__*/ makeSensor(clock, pins),
+    filters: createSensorFilters({
+      type: "dht22", name: "s", address: 0, pin: 4, sda: -1, scl: -1, intervalSeconds: 2, average: 1, heartbeatSeconds: 300,
+      offset: { temperature: 0, humidity: 0, pressure: 0 }, delta: { temperature: 0, humidity: 0, pressure: 0 }, decimals: { temperature: 1, humidity: 0, pressure: 1 }
+    }, clock)
+  };
+}
+
+/*#__NOINLINE__*/ bench(parts);

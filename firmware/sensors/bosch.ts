@@ -1,19 +1,25 @@
 /*
- * Shared code of the Bosch BME280 and BMP280 drivers (bme280.ts, bmp280.ts): chip check, soft reset,
- * calibration readout, forced-mode measurement and the datasheets' double-precision compensation.
+ * BME280 / BMP280 driver: temperature, pressure and (BME280) humidity over a RegisterIO, forced mode.
+ * The two chips share the register map, the calibration layout and the compensation; the BMP280 has no
+ * humidity sensor (no ctrl_hum, no hum_msb/lsb, no dig_H*), so one driver serves both.
  *
  * Datasheets:
  *   BME280: Bosch Sensortec BST-BME280-DS002, revision 1.6 (09/2018),
  *     https://www.bosch-sensortec.com/media/boschsensortec/downloads/datasheets/bst-bme280-ds002.pdf
+ *     Chip id 0xD0 must read 0x60 (section 5.4.1).
  *   BMP280: Bosch Sensortec BST-BMP280-DS001, revision 1.19+ (01/2018),
  *     https://www.bosch-sensortec.com/media/boschsensortec/downloads/datasheets/bst-bmp280-ds001.pdf
+ *     Chip id reads 0x58 on production parts (section 4.3.1); 0x56 and 0x57 (engineering samples) too.
  * Registers go through a RegisterIO (firmware/types.ts), so one driver serves I2C, SPI and the simulator.
+ *
+ *   var s = createBoschSensor("bme280", { io: io, clock: clock, address: 0x76 });
+ *   s.sample(function (err, v) { ... v.temperature degC, v.pressure Pa, v.humidity %RH ... });
  *
  * Not supported: normal (free-running) mode, SPI 3-wire setup, the integer compensation variants (the
  * double ones of BME280 section 8.1 / BMP280 section 8.1 are exact in JavaScript's numbers and need no
  * 64-bit integers, which Espruino lacks).
  *
- * Options (constructor):
+ * Options (createBoschSensor; configureBoschSensor takes the same fields but io/clock/address):
  * | field                   | meaning                                          | default |
  * | ----------------------- | ------------------------------------------------ | ------- |
  * | io                      | RegisterIO bound to the chip (board wiring)      | required|
@@ -24,7 +30,6 @@
  * | humidityOversampling    | 0 (skip), 1, 2, 4, 8, 16 (BME280 only)           | 1       |
  * | filter                  | IIR coefficient 0 (off), 2, 4, 8, 16             | 0       |
  * Defaults are the datasheet's "weather monitoring" setting (BME280 section 3.5.1): forced mode, x1, no filter.
- * configure() takes the same fields but io/clock/address.
  *
  * Sample (callback later, exactly once):
  * | property    | unit | range checked (operating range, BME280 table 1 / BMP280 table 2) |
@@ -32,9 +37,23 @@
  * | temperature | degC | -40 .. 85                                                        |
  * | pressure    | Pa   | 30000 .. 110000 (absent when pressureOversampling is 0)          |
  * | humidity    | %RH  | 0 .. 100, BME280 only (absent when humidityOversampling is 0)    |
+ *
+ * Memory (ARCHITECTURE.md "Memory"; measured with bench/mem/sensors.ts): on the device every function
+ * object lives as long as the firmware, 5 JsVars + 1 per parameter, and a class costs ~15 more than a
+ * plain object for its prototype. So:
+ * - the sensor is a plain object whose sample/close are the two module functions below, shared by every
+ *   Bosch sensor; sample is bound to its sensor once and is also the conversion timer's handler (called
+ *   without a callback), so there is no other handler and no other bound copy;
+ * - the datasheet formulas, decodeCalibration and configureBoschSensor are each called from exactly one
+ *   place, so the minifier inlines them there and no function object of theirs stays on the device
+ *   (a second caller in the firmware would cost 5+ JsVars for good; tests and the simulator may call them);
+ * - createBoschSensor's boot work (chip check, reset, calibration) runs once and leaves nothing behind;
+ * - the calibration stays as its 33 raw register bytes (7 JsVars) and is decoded into a temporary array at
+ *   each sample; the 18 decoded words would hold twice that for as long as the node runs. The read
+ *   buffer is per sample too (I2C.readFrom allocates one per read anyway). No subarray(): its first use
+ *   creates Espruino's ArrayBuffer class for good.
  */
 import type { Clock, RegisterIO, Sample, SampleCallback, Sensor } from "../types";
-import { failLater, hex } from "./later";
 
 // Registers (BME280 section 5.3 table 18, BMP280 section 4.2 table 18), spelled as the datasheets do.
 const REG_CALIB00 = 0x88; // calib00..calib25: dig_T1..dig_P9, then dig_H1 at 0xA1 (BME280)
@@ -42,10 +61,9 @@ const REG_ID = 0xd0;
 const REG_RESET = 0xe0;
 const REG_CALIB26 = 0xe1; // calib26..calib32: dig_H2..dig_H6 (BME280 table 16)
 const REG_CTRL_HUM = 0xf2;
-const REG_STATUS = 0xf3;
+const REG_STATUS = 0xf3; // status, ctrl_meas, config, (0xF6), press_msb..hum_lsb: one burst read per poll
 const REG_CTRL_MEAS = 0xf4;
 const REG_CONFIG = 0xf5;
-const REG_PRESS_MSB = 0xf7; // press_msb..hum_lsb: one burst read (section 4 "Data readout")
 
 /** Writing this to reset starts a power-on reset (BME280 5.4.2). */
 const RESET_WORD = 0xb6;
@@ -58,13 +76,14 @@ const RESET_POLLS = 50;
 /** Extra waits of 2 ms when status still says measuring after the datasheet's maximum time. */
 const LATE_POLLS = 2;
 /** Value of a skipped or not yet converted measurement (BME280 section 4, "Data readout"). */
-const SKIPPED_20 = 0x80000;
 const SKIPPED_16 = 0x8000;
+/** Offset of the 0xE1 block in the raw calibration bytes (after the 26 bytes from 0x88). */
+const CAL_H = 26;
 
 export const CHIP_ID_BME280 = 0x60;
 export const CHIP_ID_BMP280 = 0x58;
 
-// Calibration words, one Int32Array (fewer JsVars than 18 properties). Index = position in the table.
+// Calibration words (decodeCalibration). Index = position in the datasheet's table.
 export const T1 = 0; // 0x88/0x89 unsigned short
 export const T2 = 1; // 0x8A/0x8B signed short
 export const T3 = 2; // 0x8C/0x8D signed short
@@ -85,41 +104,43 @@ export const H5 = 16; // 0xE5[7:4] / 0xE6 signed 12 bit
 export const H6 = 17; // 0xE7 signed char
 export const CALIBRATION_WORDS = 18;
 
-function s16(v: number): number {
-  return v > 32767 ? v - 65536 : v;
-}
+/** Calibration words: an Int32Array(CALIBRATION_WORDS) or a plain array (the driver's, per sample). */
+export type Calibration = { [index: number]: number };
 
 /**
  * Decode the calibration blocks (BME280 table 16, BMP280 table 17) into cal.
  * @param a bytes from 0x88: 24 (BMP280) or 26 (BME280, holds dig_H1 at index 25)
  * @param h bytes from 0xE1 (7, BME280) or null
+ * @param at where the 0xE1 block starts in h (default 0): the driver keeps both blocks in one array
  */
-export function decodeCalibration(a: Uint8Array, h: Uint8Array | null, cal: Int32Array): void {
+export function decodeCalibration(a: ArrayLike<number>, h: ArrayLike<number> | null, cal: Calibration, at?: number): void {
   for (var i = 0; i < 12; i++) {
     var w = a[2 * i] | (a[2 * i + 1] << 8);
-    cal[i] = i === T1 || i === P1 ? w : s16(w);
+    // dig_T1 and dig_P1 are unsigned, the others signed: << 16 >> 16 extends the sign of 16 bits.
+    cal[i] = i === T1 || i === P1 ? w : (w << 16) >> 16;
   }
   if (!h) return;
+  var j = at || 0;
   cal[H1] = a[25];
-  cal[H2] = s16(h[0] | (h[1] << 8));
-  cal[H3] = h[2];
-  cal[H4] = (((h[3] << 24) >> 20) | (h[4] & 0x0f));
-  cal[H5] = (((h[5] << 24) >> 20) | (h[4] >> 4));
-  cal[H6] = (h[6] << 24) >> 24;
+  cal[H2] = ((h[j] | (h[j + 1] << 8)) << 16) >> 16;
+  cal[H3] = h[j + 2];
+  cal[H4] = ((h[j + 3] << 24) >> 20) | (h[j + 4] & 0x0f);
+  cal[H5] = ((h[j + 5] << 24) >> 20) | (h[j + 4] >> 4);
+  cal[H6] = (h[j + 6] << 24) >> 24;
 }
 
 /**
  * Fine temperature from adc_T (BME280 section 8.1 / BMP280 section 8.1, double version): the sum
  * var1 + var2 before the division. temperature degC = fine / 5120; t_fine = fine truncated (fine | 0).
  */
-export function boschFine(cal: Int32Array, adcT: number): number {
+export function boschFine(cal: Calibration, adcT: number): number {
   var var1 = (adcT / 16384 - cal[T1] / 1024) * cal[T2];
   var d = adcT / 131072 - cal[T1] / 8192;
   return var1 + d * d * cal[T3];
 }
 
 /** Pressure in Pa from adc_P and t_fine (integer), double version; NaN when the divisor is 0. */
-export function boschPressure(cal: Int32Array, tFine: number, adcP: number): number {
+export function boschPressure(cal: Calibration, tFine: number, adcP: number): number {
   var var1 = tFine / 2 - 64000;
   var var2 = (var1 * var1 * cal[P6]) / 32768;
   var2 = var2 + var1 * cal[P5] * 2;
@@ -137,7 +158,7 @@ export function boschPressure(cal: Int32Array, tFine: number, adcP: number): num
 }
 
 /** Relative humidity in %RH from adc_H and t_fine, double version (BME280 section 8.1), clamped 0..100 as there. */
-export function boschHumidity(cal: Int32Array, tFine: number, adcH: number): number {
+export function boschHumidity(cal: Calibration, tFine: number, adcH: number): number {
   var h = tFine - 76800;
   h = (adcH - (cal[H4] * 64 + (cal[H5] / 16384) * h)) * ((cal[H2] / 65536) * (1 + (cal[H6] / 67108864) * h * (1 + (cal[H3] / 67108864) * h)));
   h = h * (1 - (cal[H1] * h) / 524288);
@@ -155,36 +176,6 @@ export function boschMeasureMs(osrsT: number, osrsP: number, osrsH: number): num
   return Math.ceil(t);
 }
 
-/** Register code of an oversampling factor (osrs_x, BME280 tables 20/23/24): 0,1,2,4,8,16 -> 0..5; -1 if invalid. */
-function osrsCode(n: number): number {
-  var code = 0;
-  for (var v = 0; v <= 16; v = v ? v * 2 : 1) {
-    if (n === v) return code;
-    code++;
-  }
-  return -1;
-}
-
-/** Register code of an IIR coefficient (filter[2:0], BME280 table 28): 0,2,4,8,16 -> 0..4; -1 if invalid. */
-function filterCode(n: number): number {
-  var code = 0;
-  for (var v = 0; v <= 16; v = v ? v * 2 : 2) {
-    if (n === v) return code;
-    code++;
-  }
-  return -1;
-}
-
-export interface BoschOptions {
-  io: RegisterIO;
-  clock: Clock;
-  address?: number;
-  temperatureOversampling?: number;
-  pressureOversampling?: number;
-  humidityOversampling?: number;
-  filter?: number;
-}
-
 export interface BoschSettings {
   temperatureOversampling?: number;
   pressureOversampling?: number;
@@ -192,221 +183,239 @@ export interface BoschSettings {
   filter?: number;
 }
 
+export interface BoschOptions extends BoschSettings {
+  io: RegisterIO;
+  clock: Clock;
+  address?: number;
+}
+
 /**
- * Common driver of BME280 and BMP280; use the subclasses. Throws from the constructor (nothing is held
- * then: no timer is set before the chip is accepted) with "<chip> at <address>: <what was found>".
+ * A BME280 or BMP280 (createBoschSensor). `name` ("BME280 at 0x76") prefixes every error message.
+ * The `_` members are the driver's state, mangled on the device: nothing outside this file reads them.
  */
-export class BoschSensor implements Sensor {
-  /** "BME280 at 0x76": prefix of every error message. */
+export interface BoschSensor extends Sensor {
   readonly name: string;
-  private _io: RegisterIO;
-  private _clock: Clock;
-  private _humid: boolean;
-  private _cal: Int32Array;
-  private _data: Uint8Array;
-  private _one: Uint8Array;
-  private _osrsT: number;
-  private _osrsP: number;
-  private _osrsH: number;
-  private _filter: number;
-  private _cb: SampleCallback | null;
-  private _err: Error | null;
-  private _timer: any;
-  private _polls: number;
-  private _closed: boolean;
-  private _onTimer: () => void;
-
-  constructor(chip: string, humidity: boolean, options: BoschOptions) {
-    var address = options.address === undefined ? 0x76 : options.address;
-    this.name = chip + " at " + hex(address);
-    if (!options.io || !options.clock) throw new Error(this.name + ": options.io and options.clock are required");
-    this._io = options.io;
-    this._clock = options.clock;
-    this._humid = humidity;
-    this._cal = new Int32Array(CALIBRATION_WORDS);
-    // press(3) temp(3) hum(2): BMP280 has no humidity registers, so it reads 6.
-    this._data = new Uint8Array(humidity ? 8 : 6);
-    this._one = new Uint8Array(1);
-    this._osrsT = 1;
-    this._osrsP = 1;
-    this._osrsH = humidity ? 1 : 0;
-    this._filter = 0;
-    this._cb = null;
-    this._err = null;
-    this._timer = null;
-    this._polls = 0;
-    this._closed = false;
-    this._onTimer = this._step.bind(this);
-
-    var id = this._readByte(REG_ID, "reading the chip id");
-    var wanted = humidity ? id === CHIP_ID_BME280 : id === CHIP_ID_BMP280 || id === 0x56 || id === 0x57;
-    if (!wanted) {
-      var hint = id === CHIP_ID_BME280 ? " (is it a BME280?)" : id >= 0x56 && id <= 0x58 ? " (is it a BMP280?)" : id === 0x61 ? " (is it a BME680?)" : id === 0 || id === 0xff ? " (nothing answering: check wiring and address)" : "";
-      throw new Error(this.name + ": chip id " + hex(id) + ", expected " + (humidity ? hex(CHIP_ID_BME280) : hex(CHIP_ID_BMP280)) + hint);
-    }
-    this._write(REG_RESET, RESET_WORD, "soft reset");
-    // After a reset the chip copies its NVM into the image registers (status.im_update) and may not
-    // answer for t_startup (2 ms): poll a bounded number of times, a failed read counts as "not yet".
-    var ready = false;
-    for (var i = 0; i < RESET_POLLS && !ready; i++) {
-      try {
-        this._io.read(REG_STATUS, this._one);
-        ready = (this._one[0] & STATUS_IM_UPDATE) === 0;
-      } catch (e) {
-        ready = false;
-      }
-    }
-    if (!ready) throw new Error(this.name + ": still busy after soft reset (status.im_update stays set)");
-    var a = new Uint8Array(humidity ? 26 : 24);
-    this._read(REG_CALIB00, a, "reading calibration");
-    var h: Uint8Array | null = null;
-    if (humidity) {
-      h = new Uint8Array(7);
-      this._read(REG_CALIB26, h, "reading calibration");
-    }
-    decodeCalibration(a, h, this._cal);
-    if (this._cal[T1] === 0 || this._cal[P1] === 0) throw new Error(this.name + ": calibration reads as zero (dig_T1 " + this._cal[T1] + ", dig_P1 " + this._cal[P1] + ")");
-    this.configure(options);
-  }
-
-  /**
-   * Apply the settings present in options (see the table in the file header); others keep their value.
-   * Throws "<chip>: <field> must be ..., got ..." on a bad value (nothing is changed then), or when a
-   * sample is in progress. Writes config (0xF5) at once, the oversampling at the next sample().
-   */
-  configure(options: BoschSettings): void {
-    if (this._cb) throw new Error(this.name + ": cannot configure while a sample is in progress");
-    var t = this._checkOsrs("temperatureOversampling", options.temperatureOversampling, this._osrsT, 1);
-    var p = this._checkOsrs("pressureOversampling", options.pressureOversampling, this._osrsP, 0);
-    var hum = this._osrsH;
-    if (options.humidityOversampling !== undefined) {
-      if (!this._humid) throw new Error(this.name + ": humidityOversampling: this chip has no humidity sensor");
-      hum = this._checkOsrs("humidityOversampling", options.humidityOversampling, hum, 0);
-    }
-    var f = this._filter;
-    if (options.filter !== undefined) {
-      if (filterCode(options.filter) < 0) throw new Error(this.name + ": filter must be one of 0, 2, 4, 8, 16, got " + options.filter);
-      f = options.filter;
-    }
-    // config: t_sb[7:5] (unused in forced mode), filter[4:2], spi3w_en[0] (BME280 5.4.6).
-    this._write(REG_CONFIG, filterCode(f) << 2, "writing config");
-    this._osrsT = t;
-    this._osrsP = p;
-    this._osrsH = hum;
-    this._filter = f;
-  }
-
   /**
    * Start one forced-mode conversion; callback(error, sample) comes later, exactly once, after the
-   * datasheet's maximum measurement time. A sample() while one is running, or after close(), gets an
-   * error callback and does not touch the bus.
+   * datasheet's maximum measurement time. A sample() while one is running, after close(), or whose
+   * trigger fails on the bus gets an error callback later. Bound to its sensor: without a callback, it
+   * is the driver's own conversion timer.
    */
-  sample(callback: SampleCallback): void {
-    if (this._closed) return failLater(this._clock, callback, new Error(this.name + ": closed"));
-    if (this._cb) return failLater(this._clock, callback, new Error(this.name + ": a sample is already in progress"));
-    this._cb = callback;
-    this._err = null;
-    this._polls = 0;
-    try {
-      // ctrl_hum takes effect only after the next write to ctrl_meas (BME280 5.4.3), so it goes first.
-      if (this._humid) this._io.write(REG_CTRL_HUM, osrsCode(this._osrsH));
-      this._io.write(REG_CTRL_MEAS, (osrsCode(this._osrsT) << 5) | (osrsCode(this._osrsP) << 2) | MODE_FORCED);
-    } catch (e) {
-      this._err = this._busError("starting a conversion", e);
-      this._timer = this._clock.setTimeout(this._onTimer, 0);
+  sample(callback?: SampleCallback): void;
+  /** Cancel the conversion wait; a pending callback gets Error("... closed") before this returns. Twice is harmless. */
+  close(): void;
+  /** The bus; undefined once closed. */
+  _io: RegisterIO | undefined;
+  _clock: Clock;
+  /** Raw calibration registers: 0x88..0xA1 at 0, 0xE1..0xE7 at CAL_H (BME280 only). */
+  _cal: Uint8Array;
+  /** ctrl_meas (osrs_t, osrs_p, forced mode), written at each sample. */
+  _meas: number;
+  /** ctrl_hum (osrs_h), written before ctrl_meas; -1 on a BMP280, which has no such register. */
+  _hum: number;
+  /** config (IIR filter), written by configureBoschSensor. */
+  _config: number;
+  /** The pending sample's callback; undefined when idle. */
+  _cb: SampleCallback | undefined;
+  _timer: any;
+  /** Late status polls of the pending sample. */
+  _polls: number;
+}
+
+/**
+ * BoschSensor.sample: with a callback, start a conversion; without one, the conversion timer fired:
+ * read status and data (one burst from 0xF3), compensate, range-check and call back.
+ */
+function boschSample(this: BoschSensor, callback?: SampleCallback): void {
+  var s = this;
+  var err = "";
+  if (callback) {
+    if (!s._io) err = "closed";
+    else if (s._cb) err = "a sample is already in progress";
+    else {
+      try {
+        // ctrl_hum takes effect only after the next write to ctrl_meas (BME280 5.4.3), so it goes first.
+        if (s._hum >= 0) s._io.write(REG_CTRL_HUM, s._hum);
+        s._io.write(REG_CTRL_MEAS, s._meas);
+      } catch (e: any) {
+        err = "bus error starting a conversion: " + (e && e.message ? e.message : String(e));
+      }
+    }
+    if (err) {
+      // Refusals are rare: a closure for this one callback, later as the contract says.
+      var refusal = new Error(s.name + ": " + err);
+      s._clock.setTimeout(function () {
+        callback(refusal);
+      }, 0);
       return;
     }
-    this._timer = this._clock.setTimeout(this._onTimer, boschMeasureMs(this._osrsT, this._osrsP, this._osrsH));
+    s._cb = callback;
+    s._polls = 0;
+    // osrs code c -> factor: 0 -> 0 (skipped), 1..5 -> 1, 2, 4, 8, 16, i.e. (1 << c) >> 1.
+    var h = s._hum > 0 ? (1 << s._hum) >> 1 : 0;
+    s._timer = s._clock.setTimeout(s.sample, boschMeasureMs((1 << (s._meas >> 5)) >> 1, (1 << ((s._meas >> 2) & 7)) >> 1, h));
+    return;
   }
 
-  /** Cancel the conversion wait; a pending callback gets Error("... closed") before this returns. Twice is harmless. */
-  close(): void {
-    if (this._closed) return;
-    this._closed = true;
-    if (this._timer !== null) this._clock.clearTimeout(this._timer);
-    this._timer = null;
-    if (this._cb) this._finish(new Error(this.name + ": closed"), undefined);
+  // The conversion timer (sample() without a callback).
+  var cb = s._cb;
+  if (!cb || !s._io) return;
+  s._timer = undefined;
+  var humid = s._hum >= 0;
+  // status(F3) ctrl_meas config (F6) press(3) temp(3) [hum(2)]: the BMP280 has no humidity registers.
+  var d = new Uint8Array(humid ? 12 : 10);
+  var v: Sample = {};
+  try {
+    s._io.read(REG_STATUS, d);
+  } catch (e: any) {
+    err = "bus error reading the result: " + (e && e.message ? e.message : String(e));
   }
-
-  private _step(): void {
-    this._timer = null;
-    if (this._err) return this._finish(this._err, undefined);
-    var sample: Sample;
-    try {
-      this._io.read(REG_STATUS, this._one);
-      if (this._one[0] & STATUS_MEASURING) {
-        if (this._polls++ < LATE_POLLS) {
-          this._timer = this._clock.setTimeout(this._onTimer, 2);
-          return;
-        }
-        return this._finish(new Error(this.name + ": conversion did not finish (status.measuring still set)"), undefined);
-      }
-      this._io.read(REG_PRESS_MSB, this._data);
-    } catch (e) {
-      return this._finish(this._busError("reading the result", e), undefined);
+  if (!err && d[0] & STATUS_MEASURING) {
+    if (s._polls++ < LATE_POLLS) {
+      s._timer = s._clock.setTimeout(s.sample, 2);
+      return;
     }
-    var d = this._data;
-    var adcP = (d[0] << 12) | (d[1] << 4) | (d[2] >> 4);
-    var adcT = (d[3] << 12) | (d[4] << 4) | (d[5] >> 4);
-    if (adcT === SKIPPED_20) return this._finish(new Error(this.name + ": no temperature data (adc_T 0x80000)"), undefined);
-    var fine = boschFine(this._cal, adcT);
+    err = "conversion did not finish (status.measuring still set)";
+  }
+  // 0x80000: a skipped or not yet converted 20-bit value (a local: a module constant used twice would
+  // stay on the device as a variable).
+  var skipped = 0x80000;
+  var adcT = (d[7] << 12) | (d[8] << 4) | (d[9] >> 4);
+  if (!err && adcT === skipped) err = "no temperature data (adc_T 0x80000)";
+  if (!err) {
+    var cal: number[] = [];
+    decodeCalibration(s._cal, humid ? s._cal : null, cal, CAL_H);
+    var fine = boschFine(cal, adcT);
     var tFine = fine | 0;
     var t = fine / 5120;
-    if (!(t >= -40 && t <= 85)) return this._finish(this._range("temperature", t, "degC", "-40..85"), undefined);
-    sample = { temperature: t };
-    if (this._osrsP) {
-      var p = adcP === SKIPPED_20 ? NaN : boschPressure(this._cal, tFine, adcP);
-      if (!(p >= 30000 && p <= 110000)) return this._finish(this._range("pressure", p, "Pa", "30000..110000"), undefined);
-      sample.pressure = p;
+    if (t >= -40 && t <= 85) v.temperature = t;
+    else err = "temperature " + Math.round(t * 100) / 100 + " degC is outside the part's range -40..85 degC";
+    if (!err && (s._meas >> 2) & 7) {
+      var adcP = (d[4] << 12) | (d[5] << 4) | (d[6] >> 4);
+      var p = adcP === skipped ? NaN : boschPressure(cal, tFine, adcP);
+      if (p >= 30000 && p <= 110000) v.pressure = p;
+      else err = "pressure " + (p === p ? Math.round(p * 100) / 100 + " Pa" : "not computable") + " is outside the part's range 30000..110000 Pa";
     }
-    if (this._osrsH) {
-      var adcH = (d[6] << 8) | d[7];
-      if (adcH === SKIPPED_16) return this._finish(new Error(this.name + ": no humidity data (adc_H 0x8000)"), undefined);
-      sample.humidity = boschHumidity(this._cal, tFine, adcH);
-    }
-    this._finish(null, sample);
-  }
-
-  private _finish(err: Error | null, sample: Sample | undefined): void {
-    var cb = this._cb!;
-    this._cb = null;
-    this._err = null;
-    if (err) cb(err);
-    else cb(null, sample);
-  }
-
-  private _range(what: string, v: number, unit: string, range: string): Error {
-    return new Error(this.name + ": " + what + " " + (v === v ? Math.round(v * 100) / 100 + " " + unit : "not computable") + " is outside the part's range " + range + " " + unit);
-  }
-
-  private _checkOsrs(field: string, v: number | undefined, current: number, min: number): number {
-    if (v === undefined) return current;
-    if (osrsCode(v) < min) throw new Error(this.name + ": " + field + " must be one of " + (min ? "" : "0, ") + "1, 2, 4, 8, 16, got " + v);
-    return v;
-  }
-
-  private _busError(what: string, e: any): Error {
-    return new Error(this.name + ": bus error " + what + ": " + (e && e.message ? e.message : String(e)));
-  }
-
-  private _read(reg: number, buf: Uint8Array, what: string): void {
-    try {
-      this._io.read(reg, buf);
-    } catch (e) {
-      throw this._busError(what, e);
+    if (!err && s._hum > 0) {
+      var adcH = (d[10] << 8) | d[11];
+      if (adcH === SKIPPED_16) err = "no humidity data (adc_H 0x8000)";
+      else v.humidity = boschHumidity(cal, tFine, adcH);
     }
   }
+  s._cb = undefined;
+  if (err) cb(new Error(s.name + ": " + err));
+  else cb(null, v);
+}
 
-  private _readByte(reg: number, what: string): number {
-    this._read(reg, this._one, what);
-    return this._one[0];
-  }
+/** BoschSensor.close */
+function boschClose(this: BoschSensor): void {
+  if (!this._io) return;
+  this._io = undefined;
+  if (this._timer !== undefined) this._clock.clearTimeout(this._timer);
+  this._timer = undefined;
+  var cb = this._cb;
+  this._cb = undefined;
+  if (cb) cb(new Error(this.name + ": closed"));
+}
 
-  private _write(reg: number, v: number, what: string): void {
-    try {
-      this._io.write(reg, v);
-    } catch (e) {
-      throw this._busError(what, e);
+/**
+ * Check the chip, soft-reset it, read its calibration and apply the options (table in the file header).
+ * Throws "BME280 at 0x76: chip id 0x58, expected 0x60 (is it a BMP280?)" and the like; nothing is held
+ * then (no timer is set before the chip is accepted).
+ */
+export function createBoschSensor(chip: "bme280" | "bmp280", options: BoschOptions): BoschSensor {
+  var humid = chip === "bme280";
+  var address = options.address === undefined ? 0x76 : options.address;
+  // "0x76": addresses and chip ids in messages are written the way the datasheets write them.
+  var name = chip.toUpperCase() + " at " + (address < 16 ? "0x0" : "0x") + address.toString(16);
+  var io = options.io;
+  if (!io || !options.clock) throw new Error(name + ": options.io and options.clock are required");
+  var s: BoschSensor = {
+    name: name,
+    sample: boschSample,
+    close: boschClose,
+    _io: io,
+    _clock: options.clock,
+    _cal: new Uint8Array(humid ? 33 : 24),
+    _meas: (1 << 5) | (1 << 2) | MODE_FORCED,
+    _hum: humid ? 1 : -1,
+    _config: 0,
+    _cb: undefined,
+    _timer: undefined,
+    _polls: 0
+  };
+  // Bound once: the conversion timer calls s.sample as it is (a bound copy costs 5 JsVars).
+  s.sample = boschSample.bind(s);
+
+  var one = new Uint8Array(1);
+  var step = "reading the chip id";
+  var id = -1;
+  var ready = false;
+  try {
+    io.read(REG_ID, one);
+    id = one[0];
+    if (humid ? id === CHIP_ID_BME280 : id === CHIP_ID_BMP280 || id === 0x56 || id === 0x57) {
+      step = "soft reset";
+      io.write(REG_RESET, RESET_WORD);
+      // After a reset the chip copies its NVM into the image registers (status.im_update) and may not
+      // answer for t_startup (2 ms): poll a bounded number of times, a failed read counts as "not yet".
+      for (var i = 0; i < RESET_POLLS && !ready; i++) {
+        try {
+          io.read(REG_STATUS, one);
+          ready = (one[0] & STATUS_IM_UPDATE) === 0;
+        } catch (e) {
+          ready = false;
+        }
+      }
+      step = "reading calibration";
+      // Into separate buffers, then copied: a subarray() view would bring in the ArrayBuffer class for
+      // good (~9 JsVars on the first use).
+      var a = new Uint8Array(humid ? CAL_H : 24);
+      var h = new Uint8Array(7);
+      if (ready) io.read(REG_CALIB00, a);
+      if (ready && humid) io.read(REG_CALIB26, h);
+      for (i = 0; i < s._cal.length; i++) s._cal[i] = i < a.length ? a[i] : h[i - CAL_H];
     }
+  } catch (e: any) {
+    throw new Error(name + ": bus error " + step + ": " + (e && e.message ? e.message : String(e)));
   }
+  if (step === "reading the chip id") {
+    var hint = id === CHIP_ID_BME280 ? " (is it a BME280?)" : id >= 0x56 && id <= 0x58 ? " (is it a BMP280?)" : id === 0x61 ? " (is it a BME680?)" : id === 0 || id === 0xff ? " (nothing answering: check wiring and address)" : "";
+    throw new Error(name + ": chip id " + (id < 16 ? "0x0" : "0x") + id.toString(16) + ", expected " + (humid ? "0x60" : "0x58") + hint);
+  }
+  if (!ready) throw new Error(name + ": still busy after soft reset (status.im_update stays set)");
+  // dig_T1 and dig_P1 are unsigned words that the compensation divides by: zero means no calibration.
+  var c = s._cal;
+  if (!(c[0] | c[1]) || !(c[6] | c[7])) throw new Error(name + ": calibration reads as zero (dig_T1 " + (c[0] | (c[1] << 8)) + ", dig_P1 " + (c[6] | (c[7] << 8)) + ")");
+  configureBoschSensor(s, options);
+  return s;
+}
+
+/**
+ * Apply the settings present in options (see the table in the file header); others keep their value.
+ * Throws "<chip>: <field> must be ..., got ..." on a bad value (nothing is changed then), or when a
+ * sample is in progress. Writes config (0xF5) at once, the oversampling at the next sample().
+ */
+export function configureBoschSensor(s: BoschSensor, options: BoschSettings): void {
+  if (s._cb) throw new Error(s.name + ": cannot configure while a sample is in progress");
+  // Register codes (BME280 tables 20/23/24 and 28): osrs_x 0,1,2,4,8,16 -> 0..5; filter 0,2,4,8,16 -> 0..4.
+  var factors = [0, 1, 2, 4, 8, 16];
+  var t = options.temperatureOversampling === undefined ? s._meas >> 5 : factors.indexOf(options.temperatureOversampling);
+  var p = options.pressureOversampling === undefined ? (s._meas >> 2) & 7 : factors.indexOf(options.pressureOversampling);
+  var h = options.humidityOversampling === undefined ? s._hum : factors.indexOf(options.humidityOversampling);
+  var f = options.filter === undefined ? s._config >> 2 : [0, 2, 4, 8, 16].indexOf(options.filter);
+  if (t < 1) throw new Error(s.name + ": temperatureOversampling must be one of 1, 2, 4, 8, 16, got " + options.temperatureOversampling);
+  if (p < 0) throw new Error(s.name + ": pressureOversampling must be one of 0, 1, 2, 4, 8, 16, got " + options.pressureOversampling);
+  if (options.humidityOversampling !== undefined && s._hum < 0) throw new Error(s.name + ": humidityOversampling: this chip has no humidity sensor");
+  if (h < 0 && s._hum >= 0) throw new Error(s.name + ": humidityOversampling must be one of 0, 1, 2, 4, 8, 16, got " + options.humidityOversampling);
+  if (f < 0) throw new Error(s.name + ": filter must be one of 0, 2, 4, 8, 16, got " + options.filter);
+  // config: t_sb[7:5] (unused in forced mode), filter[4:2], spi3w_en[0] (BME280 5.4.6).
+  try {
+    s._io!.write(REG_CONFIG, f << 2);
+  } catch (e: any) {
+    throw new Error(s.name + ": bus error writing config: " + (e && e.message ? e.message : String(e)));
+  }
+  s._config = f << 2;
+  s._meas = (t << 5) | (p << 2) | MODE_FORCED;
+  s._hum = h;
 }

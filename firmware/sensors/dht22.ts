@@ -12,9 +12,12 @@
  * edges (half the events of "both") and does not depend on what lastTime means for a filtered watch.
  *
  * Rate: the datasheet asks for >= 2 s between readings. A sample() within 2 s of the last start pulse
- * gets the last reading again (a reused object, delivered later) if that read succeeded, else an error;
- * the bus is not touched. A failed attempt is retried (options.retries, default 1) 2 s later, so one
- * sample() may take about 2 s per retry.
+ * gets the last reading again (delivered later) if that read succeeded, else an error; the bus is not
+ * touched. A failed attempt is retried (options.retries, default 1) 2 s later, so one sample() may take
+ * about 2 s per retry.
+ *
+ *   var s = createDHT22({ pin: 4, pins: dhtPins(), clock: clock });
+ *   s.sample(function (err, v) { ... v.temperature degC, v.humidity %RH ... });
  *
  * Options:
  * | field   | meaning                                                   | default |
@@ -23,7 +26,7 @@
  * | pins    | DHTPins: the Espruino calls (board wiring passes globals) | required|
  * | clock   | Clock                                                     | required|
  * | retries | extra attempts after a failed one, 0..3                  | 1       |
- * configure({ retries }) changes the retry count.
+ * configureDHT22(sensor, { retries }) changes the retry count.
  *
  * Sample:
  * | property    | unit | range checked (AM2302 table 1) |
@@ -32,9 +35,17 @@
  * | humidity    | %RH  | 0 .. 100                       |
  *
  * Not supported: the DHT11 (other frame layout), reading faster than every 2 s.
+ *
+ * Memory (ARCHITECTURE.md "Memory"; measured with bench/mem/sensors-dht22.ts): every function object
+ * lives as long as the firmware, 5 JsVars + 1 per parameter, a bound copy 5 more, and a closure made
+ * inside a function keeps that function's whole scope. So, as for the Bosch driver (bosch.ts):
+ * - the sensor is a plain object; its sample and close are the two module functions below;
+ * - sample, bound to its sensor once, is the driver's only handler: called with a callback it starts a
+ *   read, with a watch event it decodes an edge, with nothing it is the driver's timer (next step in _next);
+ * - createDHT22 and configureDHT22 run once and leave nothing behind;
+ * - the 40 bits go into two numbers, not a buffer; the last good reading is kept as that frame.
  */
-import type { Clock, Sample, SampleCallback, Sensor } from "../types";
-import { failLater } from "./later";
+import type { Clock, SampleCallback, Sensor } from "../types";
 
 /** One setWatch event, as Espruino gives it: times in seconds. */
 export interface WatchEvent {
@@ -67,198 +78,222 @@ const START_MS = 2;
 const FRAME_MS = 25;
 /** Datasheet: at least 2 s between two readings. */
 const PERIOD_MS = 2000;
-/** Falling-to-falling periods in seconds: above RESPONSE_S is the response, above BIT_S a 1. */
-const RESPONSE_S = 0.00014;
-const BIT_S = 0.000098;
+/** Falling-to-falling periods in microseconds: above RESPONSE_US is the response, above BIT_US a 1. */
+const RESPONSE_US = 140;
+const BIT_US = 98;
 const MAX_RETRIES = 3;
 
-export class DHT22 implements Sensor {
-  /** "DHT22 on pin 4": prefix of every error message. */
+// What the driver's timer does next (DHT22._next).
+const T_START = 1; // start pulse (first attempt or a retry)
+const T_RELEASE = 2; // end of the start pulse: release the line
+const T_DECODE = 3; // the frame is over: decode it
+const T_DELIVER = 4; // call back with _err or the last good frame
+
+/** A DHT22 (createDHT22). `name` ("DHT22 on pin 4") prefixes every error message. */
+export interface DHT22 extends Sensor {
   readonly name: string;
-  private _pin: number;
-  private _pins: DHTPins;
-  private _clock: Clock;
-  private _retries: number;
-  private _frame: Uint8Array;
-  private _watchOptions: { repeat: boolean; edge: string };
-  private _onEdge: (e: WatchEvent) => void;
-  private _onRelease: () => void;
-  private _onFrame: () => void;
-  private _onAttempt: () => void;
-  private _onDone: () => void;
-  private _cb: SampleCallback | null;
-  private _err: Error | null;
-  private _last: Sample | null;
-  private _lastStart: number;
-  private _attempt: number;
-  private _watch: any;
-  private _timer: any;
-  private _edges: number;
-  private _bits: number;
-  private _prev: number;
-  private _closed: boolean;
-
-  constructor(options: DHT22Options) {
-    this.name = "DHT22 on pin " + options.pin;
-    if (!options.pins || !options.clock || typeof options.pin !== "number" || options.pin < 0) throw new Error(this.name + ": options.pin, options.pins and options.clock are required");
-    this._pin = options.pin;
-    this._pins = options.pins;
-    this._clock = options.clock;
-    this._retries = 1;
-    this._frame = new Uint8Array(5);
-    this._watchOptions = { repeat: true, edge: "falling" };
-    this._onEdge = this._edge.bind(this);
-    this._onRelease = this._release.bind(this);
-    this._onFrame = this._decode.bind(this);
-    this._onAttempt = this._start.bind(this);
-    this._onDone = this._done.bind(this);
-    this._cb = null;
-    this._err = null;
-    this._last = null;
-    this._lastStart = -PERIOD_MS;
-    this._attempt = 0;
-    this._watch = null;
-    this._timer = null;
-    this._edges = 0;
-    this._bits = -1;
-    this._prev = 0;
-    this._closed = false;
-    this.configure(options);
-    // Idle line: released, pulled up (the module has its own pull-up on most boards).
-    this._pins.pinMode(this._pin, "input_pullup");
-  }
-
-  /** configure({ retries: 0..3 }); absent fields are left alone. Throws naming the field. */
-  configure(options: { retries?: number }): void {
-    var r = options.retries;
-    if (r === undefined) return;
-    if (typeof r !== "number" || r !== Math.floor(r) || r < 0 || r > MAX_RETRIES) throw new Error(this.name + ": retries must be a whole number between 0 and " + MAX_RETRIES + ", got " + r);
-    this._retries = r;
-  }
-
   /**
    * Read temperature and humidity; callback(error, sample) comes later, exactly once (about 30 ms, or
-   * 2 s more per retry). Within 2 s of the last start pulse: the last good sample again, or an error.
+   * 2 s more per retry). Within 2 s of the last start pulse: the last good reading again, or an error.
+   * Bound to its sensor; the pin watch (WatchEvent) and the driver's timer (no argument) call it too.
    */
-  sample(callback: SampleCallback): void {
-    if (this._closed) return failLater(this._clock, callback, new Error(this.name + ": closed"));
-    if (this._cb) return failLater(this._clock, callback, new Error(this.name + ": a read is already in progress"));
-    this._cb = callback;
-    this._err = null;
-    if (this._clock.now() - this._lastStart < PERIOD_MS) {
-      if (!this._last) this._err = new Error(this.name + ": the last read failed less than 2 s ago (at most one read per 2 s)");
-      this._timer = this._clock.setTimeout(this._onDone, 0);
-      return;
-    }
-    this._attempt = 0;
-    this._start();
-  }
-
+  sample(callback?: SampleCallback | WatchEvent): void;
   /** Stop the watch and timers; a pending callback gets Error("... closed") before this returns. Twice is harmless. */
-  close(): void {
-    if (this._closed) return;
-    this._closed = true;
-    this._stop();
-    this._pins.pinMode(this._pin, "input_pullup");
-    if (this._cb) {
-      this._err = new Error(this.name + ": closed");
-      this._done();
+  close(): void;
+  /** The rest is the driver's state, mangled on the device: nothing outside this file reads it. */
+  _pin: number;
+  _pins: DHTPins;
+  _clock: Clock;
+  /** Extra attempts after a failed one (configureDHT22), and the attempt under way (0 = first). */
+  _retries: number;
+  _attempt: number;
+  _closed: boolean;
+  _cb: SampleCallback | undefined;
+  /** Error text to deliver, "" for none. */
+  _err: string;
+  /** T_START..T_DELIVER */
+  _next: number;
+  _watch: any;
+  _timer: any;
+  /** Falling edges seen, bits decoded (-1 before the response), time of the previous edge (s). */
+  _edges: number;
+  _bits: number;
+  _prev: number;
+  /** The frame: its first 32 bits (humidity, temperature), then the checksum byte. */
+  _word: number;
+  _sum: number;
+  /** clock.now() of the last start pulse, and whether that read gave a valid frame (kept in _word). */
+  _lastStart: number;
+  _ok: boolean;
+}
+
+/**
+ * DHT22.sample: the driver's one handler (see the file header). `this` is the sensor: sample is bound
+ * to it by createDHT22.
+ */
+function dhtSample(this: DHT22, arg?: SampleCallback | WatchEvent): void {
+  var s = this;
+  var clock = s._clock;
+  if (typeof arg === "object") {
+    // A falling edge: the period since the previous one is one bit, or the response.
+    var us = (arg.time - s._prev) * 1e6;
+    s._prev = arg.time;
+    if (++s._edges === 1) return;
+    // The response (80 us low + 80 us high) or anything slower before it: bits start at the next edge.
+    if (us > RESPONSE_US) s._bits = 0;
+    else if (s._bits >= 0) {
+      if (s._bits < 32) s._word = (s._word << 1) | (us > BIT_US ? 1 : 0);
+      else if (s._bits < 40) s._sum = ((s._sum << 1) | (us > BIT_US ? 1 : 0)) & 0xff;
+      s._bits++;
+    }
+    return;
+  }
+  if (arg) {
+    var callback = arg;
+    var refusal = s._closed ? "closed" : s._cb ? "a read is already in progress" : "";
+    if (refusal) {
+      // Refusals are rare: a closure for this one callback, later as the contract says.
+      var e = new Error(s.name + ": " + refusal);
+      clock.setTimeout(function () {
+        callback(e);
+      }, 0);
+      return;
+    }
+    s._cb = callback;
+    s._err = "";
+    s._attempt = 0;
+    s._next = T_START;
+    if (clock.now() - s._lastStart < PERIOD_MS) {
+      if (!s._ok) s._err = "the last read failed less than 2 s ago (at most one read per 2 s)";
+      s._next = T_DELIVER;
+      s._timer = clock.setTimeout(s.sample, 0);
+      return;
     }
   }
 
-  private _start(): void {
-    this._timer = null;
-    this._lastStart = this._clock.now();
-    this._last = null;
-    this._edges = 0;
-    this._bits = -1;
-    for (var i = 0; i < 5; i++) this._frame[i] = 0;
+  // The driver's timer (or a start): the next step of the read.
+  var cb = s._cb;
+  if (!cb) return;
+  s._timer = undefined;
+  var pins = s._pins;
+  if (s._next === T_START) {
+    s._lastStart = clock.now();
+    s._ok = false;
+    s._edges = 0;
+    s._bits = -1;
+    s._word = 0;
+    s._sum = 0;
     try {
-      this._pins.digitalWrite(this._pin, 0);
-      this._pins.pinMode(this._pin, "output");
-      this._watch = this._pins.setWatch(this._onEdge, this._pin, this._watchOptions);
-    } catch (e: any) {
-      this._stop();
-      this._err = new Error(this.name + ": cannot drive the pin: " + (e && e.message ? e.message : String(e)));
-      this._timer = this._clock.setTimeout(this._onDone, 0);
+      pins.digitalWrite(s._pin, 0);
+      pins.pinMode(s._pin, "output");
+      s._watch = pins.setWatch(s.sample, s._pin, { repeat: true, edge: "falling" });
+      s._next = T_RELEASE;
+      s._timer = clock.setTimeout(s.sample, START_MS);
       return;
+    } catch (x: any) {
+      s._err = "cannot drive the pin: " + (x && x.message ? x.message : String(x));
+      s._next = T_DELIVER;
     }
-    this._timer = this._clock.setTimeout(this._onRelease, START_MS);
-  }
-
-  private _release(): void {
+  } else if (s._next === T_RELEASE) {
     // Input with pull-up: the line goes high and the sensor answers (AM2302 section 7.1).
-    this._pins.pinMode(this._pin, "input_pullup");
-    this._timer = this._clock.setTimeout(this._onFrame, FRAME_MS);
+    pins.pinMode(s._pin, "input_pullup");
+    s._next = T_DECODE;
+    s._timer = clock.setTimeout(s.sample, FRAME_MS);
+    return;
   }
-
-  private _edge(e: WatchEvent): void {
-    var t = e.time;
-    var period = t - this._prev;
-    this._prev = t;
-    if (++this._edges === 1) return;
-    if (period > RESPONSE_S) {
-      // The response (80 us low + 80 us high) or anything slower before it: bits start at the next edge.
-      this._bits = 0;
+  // Decode or deliver: the watch has no more to do.
+  if (s._watch !== undefined) {
+    try {
+      pins.clearWatch(s._watch);
+    } catch (x) {
+      // Already gone (e.g. cleared by a reset): nothing left to release.
+    }
+    s._watch = undefined;
+  }
+  var w = s._word;
+  var h = (w >>> 16) / 10;
+  var t = ((w & 0x8000 ? -1 : 1) * (w & 0x7fff)) / 10;
+  if (s._next === T_DECODE) {
+    var err = "";
+    if (s._edges === 0) err = "no response";
+    else if (s._bits < 0) err = "no response header (" + s._edges + " edges)";
+    else if (s._bits < 40) err = "short frame (" + s._bits + " of 40 bits)";
+    else if (s._bits > 40) err = "noise on the line (" + s._bits + " bits)";
+    else if ((((w >>> 24) + ((w >> 16) & 0xff) + ((w >> 8) & 0xff) + (w & 0xff)) & 0xff) !== s._sum) err = "bad checksum";
+    else if (!(h >= 0 && h <= 100)) err = "humidity " + h + " %RH is outside the part's range 0..100 %RH";
+    else if (!(t >= -40 && t <= 80)) err = "temperature " + t + " degC is outside the part's range -40..80 degC";
+    else s._ok = true;
+    if (err && s._attempt < s._retries) {
+      s._attempt++;
+      s._next = T_START;
+      s._timer = clock.setTimeout(s.sample, PERIOD_MS);
       return;
     }
-    if (this._bits < 0) return;
-    if (this._bits < 40) {
-      var i = this._bits >> 3;
-      this._frame[i] = (this._frame[i] << 1) | (period > BIT_S ? 1 : 0);
-    }
-    this._bits++;
+    s._err = err && s._attempt ? err + " (after " + (s._attempt + 1) + " attempts)" : err;
   }
+  s._cb = undefined;
+  if (s._err) cb(new Error(s.name + ": " + s._err));
+  else cb(null, { temperature: t, humidity: h });
+}
 
-  private _decode(): void {
-    this._timer = null;
-    this._stop();
-    var f = this._frame;
-    var err: string | null = null;
-    if (this._edges === 0) err = "no response";
-    else if (this._bits < 0) err = "no response header (" + this._edges + " edges)";
-    else if (this._bits < 40) err = "short frame (" + this._bits + " of 40 bits)";
-    else if (this._bits > 40) err = "noise on the line (" + this._bits + " bits)";
-    else if (((f[0] + f[1] + f[2] + f[3]) & 0xff) !== f[4]) err = "bad checksum";
-    if (!err) {
-      var h = ((f[0] << 8) | f[1]) / 10;
-      var t = (((f[2] & 0x7f) << 8) | f[3]) / 10;
-      if (f[2] & 0x80) t = -t;
-      if (!(h >= 0 && h <= 100)) err = "humidity " + h + " %RH is outside the part's range 0..100 %RH";
-      else if (!(t >= -40 && t <= 80)) err = "temperature " + t + " degC is outside the part's range -40..80 degC";
-      else this._last = { temperature: t, humidity: h };
-    }
-    if (err) {
-      if (this._attempt < this._retries) {
-        this._attempt++;
-        this._timer = this._clock.setTimeout(this._onAttempt, PERIOD_MS);
-        return;
-      }
-      this._err = new Error(this.name + ": " + err + (this._attempt ? " (after " + (this._attempt + 1) + " attempts)" : ""));
-    }
-    this._done();
+/** DHT22.close */
+function dhtClose(this: DHT22): void {
+  var s = this;
+  if (s._closed) return;
+  s._closed = true;
+  if (s._timer !== undefined) s._clock.clearTimeout(s._timer);
+  s._timer = undefined;
+  if (s._cb) {
+    // Through the timer's path: it clears the watch and calls back, before close() returns.
+    s._err = "closed";
+    s._next = T_DELIVER;
+    s.sample();
   }
+  s._pins.pinMode(s._pin, "input_pullup");
+}
 
-  private _done(): void {
-    this._timer = null;
-    var cb = this._cb!;
-    var err = this._err;
-    this._cb = null;
-    this._err = null;
-    if (err) cb(err);
-    else cb(null, this._last!);
-  }
+/**
+ * Throws "DHT22 on pin 4: options.pin, options.pins and options.clock are required" or a retries error;
+ * holds nothing then. Leaves the line released (input with pull-up).
+ */
+export function createDHT22(options: DHT22Options): DHT22 {
+  var name = "DHT22 on pin " + options.pin;
+  if (!options.pins || !options.clock || typeof options.pin !== "number" || options.pin < 0) throw new Error(name + ": options.pin, options.pins and options.clock are required");
+  var s: DHT22 = {
+    name: name,
+    sample: dhtSample,
+    close: dhtClose,
+    _pin: options.pin,
+    _pins: options.pins,
+    _clock: options.clock,
+    _retries: 1,
+    _attempt: 0,
+    _closed: false,
+    _cb: undefined,
+    _err: "",
+    _next: 0,
+    _watch: undefined,
+    _timer: undefined,
+    _edges: 0,
+    _bits: -1,
+    _prev: 0,
+    _word: 0,
+    _sum: 0,
+    _lastStart: -PERIOD_MS,
+    _ok: false
+  };
+  configureDHT22(s, options);
+  // Bound once: the watch and the timer call s.sample as it is.
+  s.sample = dhtSample.bind(s);
+  // Idle line: released, pulled up (the module has its own pull-up on most boards).
+  s._pins.pinMode(s._pin, "input_pullup");
+  return s;
+}
 
-  private _stop(): void {
-    if (this._watch !== null) {
-      try {
-        this._pins.clearWatch(this._watch);
-      } catch (e) {
-        // Already gone (e.g. cleared by a reset): nothing left to release.
-      }
-      this._watch = null;
-    }
-    if (this._timer !== null) this._clock.clearTimeout(this._timer);
-    this._timer = null;
-  }
+/** configureDHT22(sensor, { retries: 0..3 }); absent fields are left alone. Throws naming the field. */
+export function configureDHT22(s: DHT22, options: { retries?: number }): void {
+  var r = options.retries;
+  if (r === undefined) return;
+  if (typeof r !== "number" || r !== Math.floor(r) || r < 0 || r > MAX_RETRIES) throw new Error(s.name + ": retries must be a whole number between 0 and " + MAX_RETRIES + ", got " + r);
+  s._retries = r;
 }
