@@ -10,9 +10,10 @@
  * Console lines never contain a password.
  *
  * Memory: boot() runs once and everything it holds is garbage afterwards (the raw and validated config,
- * the validator and its board tables), as long as no function made inside it survives it: a closure keeps
- * its whole scope. So what must outlive boot is a bound function (onKill, connector, sensor factories) or is
- * made by a module-level function called with NOINLINE (Wifi), whose scope is small.
+ * the validator and its board tables, the factories of platform.ts and node.ts, which are called here once
+ * with INLINE), as long as no function made inside it survives it: a closure keeps its whole scope. So
+ * what must outlive boot is a bound function (onKill, connector, sensor factories) or is made by a
+ * module-level function called with NOINLINE (Wifi), whose scope is small.
  */
 import { validateConfig } from "./config";
 import { DeviceClock, netConnector, startWifi, relayPin, DeviceInputPin, i2cBus, I2CRegisterIO, dhtPins, startWatchdog, onKill } from "./platform";
@@ -45,7 +46,7 @@ interface SensorWiring {
  */
 function makeSensor(this: SensorWiring): Sensor {
   if (this.type === "dht22") return createDHT22({ pin: this.pin, pins: dhtPins(), clock: this.clock });
-  var io = new I2CRegisterIO(i2cBus(this.sda, this.scl), this.address);
+  var io = /*@__INLINE__*/ I2CRegisterIO(i2cBus(this.sda, this.scl), this.address);
   return createBoschSensor(this.type as "bme280" | "bmp280", { io: io, clock: this.clock, address: this.address });
 }
 
@@ -79,7 +80,7 @@ function boot(): void {
   }
 
   try {
-    var clock = new DeviceClock();
+    var clock = /*@__INLINE__*/ DeviceClock();
     log("config ok: " + cfg.device.id + " on " + cfg.boardName);
     var sensors: (() => Sensor)[] = [];
     for (var s = 0; s < cfg.sensors.length; s++) {
@@ -88,7 +89,7 @@ function boot(): void {
     }
     var m = cfg.mqtt;
     var connector = /*@__INLINE__*/ netConnector(m.host, m.port, m.tls);
-    var node = new NodeApp(cfg, {
+    var node = /*@__INLINE__*/ NodeApp(cfg, {
       clock: clock,
       storage: require("Storage"),
       random: Math.random,
@@ -109,7 +110,7 @@ function boot(): void {
     });
     if (cfg.pump && relay) {
       var inputs: InputPin[] = [];
-      for (var k = 0; k < cfg.pump.interlocks.length; k++) inputs.push(new DeviceInputPin(cfg.pump.interlocks[k].pin, cfg.pump.interlocks[k].pull));
+      for (var k = 0; k < cfg.pump.interlocks.length; k++) inputs.push(/*@__INLINE__*/ DeviceInputPin(cfg.pump.interlocks[k].pin, cfg.pump.interlocks[k].pull));
       node.pump = new Pump(cfg.pump, relay, inputs, clock, node);
     }
 

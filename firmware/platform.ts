@@ -12,11 +12,12 @@
  * Memory (ARCHITECTURE.md "Memory"; measured on Espruino 2v29 with code in Storage): every function
  * object here lives as long as the firmware, 5 JsVars + 1 per parameter, and a TypeScript `class` costs
  * about 3 more per method plus 7 for the IIFE it compiles to. Hence:
- * - constructors are plain functions with their methods in a prototype object literal;
+ * - no constructor survives boot: the objects are plain literals sharing module-level functions, made
+ *   by factories that main.ts calls once (so the minifier inlines them there), callable with `new` too;
  * - Espruino's natives are used wherever they already have the right shape (Date.now, setTimeout,
  *   digitalWrite, setWatch, and a Pin object for the relay): a native is no function object;
- * - the socket itself is the Link, and one shared listener serves every event of every socket: a
- *   connection allocates no closure and no wrapper object;
+ * - the socket itself is the Link, and one shared function serves every event of every socket and
+ *   Link.close(): a connection allocates no closure and no wrapper object;
  * - callbacks that outlive boot are bound functions or made by a function called with NOINLINE (Wifi),
  *   so that they keep nothing of main.ts's boot scope (the config) alive.
  */
@@ -33,27 +34,27 @@ declare function digitalRead(pin: any): number;
 declare function pinMode(pin: any, mode: string, automatic?: boolean): void;
 declare function setTimeout(fn: (...args: any[]) => void, ms: number): any;
 
-/**
- * The device Clock: `new DeviceClock()`. now() and setTimeout() are Espruino's natives themselves:
- * Date.now() is the system time in ms, the same clock as getTime() (jswrap_date_now), and setTimeout()
- * takes (fn, ms). Only clearTimeout needs code: it never clears every timer by mistake.
- */
-export var DeviceClock = function () {} as any as { new (): Clock; prototype: Clock };
-DeviceClock.prototype = {
-  now: Date.now,
-  setTimeout: setTimeout,
-  clearTimeout: function (id: any): void {
-    // Espruino: no argument clears every timer, undefined throws, an id that already fired may throw.
-    if (id === undefined || id === null) return;
-    try {
-      clearTimeout(id);
-    } catch (e) {
-      // already fired: nothing to cancel
-    }
+/* DeviceClock's clearTimeout: never clears every timer by mistake. */
+function clockClear(id: any): void {
+  // Espruino: no argument clears every timer, undefined throws, an id that already fired may throw.
+  if (id === undefined || id === null) return;
+  try {
+    clearTimeout(id);
+  } catch (e) {
+    // already fired: nothing to cancel
   }
-};
+}
 
-/** A socket used as a Link: write() is the socket's own; close, _ev and _err are set by openLink. */
+/**
+ * The device Clock, `DeviceClock()` (or `new DeviceClock()`). now() and setTimeout() are Espruino's
+ * natives themselves: Date.now() is the system time in ms, the same clock as getTime() (jswrap_date_now),
+ * and setTimeout() takes (fn, ms). Only clearTimeout needs code (clockClear).
+ */
+export var DeviceClock = function (): Clock {
+  return { now: Date.now, setTimeout: setTimeout, clearTimeout: clockClear };
+} as any as { (): Clock; new (): Clock };
+
+/** A socket used as a Link: write() is the socket's own; close (sockEvent), _ev and _err are set by openLink. */
 interface LinkSocket extends Link {
   _ev: LinkEvents | null;
   /** The last socket error, reported by the close that follows it. */
@@ -63,35 +64,32 @@ interface LinkSocket extends Link {
 }
 
 /*
- * The one listener of every event of every socket (connect, data, error, close), `this` being the socket.
- * Espruino tells the events apart by what it passes (jswrap_net.c, network.c; checked on 2v29): connect
- * gives the socket itself, data a string, error an object {code, message}, close a boolean (had_error).
+ * Every event of every socket, and Link.close() too, `this` being the socket (one shared function instead
+ * of closures per connection). Told apart by what arrives, as Espruino passes it (jswrap_net.c, network.c;
+ * checked on 2v29):
+ *   connect: the socket itself   data: a string   error: an object {code, message}
+ *   close: a boolean (had_error): the link is gone, onClose(last error or "closed") is reported once
+ *   nothing: Link.close() by the client: end the socket now, flushing what was written (a DISCONNECT);
+ *            no event arrives afterwards
  */
-function sockEvent(this: LinkSocket, x: any): void {
+function sockEvent(this: LinkSocket, x?: any): void {
   var ev = this._ev;
-  if (!ev) return;
-  if (typeof x === "string") ev.onData(x);
-  else if (x === this) ev.onOpen();
-  else if (x && typeof x === "object") this._err = x.message ? String(x.message) : x.code !== undefined ? "error " + x.code : "socket error";
-  else linkClose.call(this, this._err || "closed");
-}
-
-/*
- * Link.close() (no reason): end the socket now, flushing what was written (a DISCONNECT); no event arrives
- * afterwards. With a reason: the link is gone; onClose(reason) is reported, once.
- */
-function linkClose(this: LinkSocket, reason?: string): void {
-  var ev = this._ev;
-  this._ev = null;
-  if (reason) {
-    if (ev) ev.onClose(reason);
+  if (x === undefined || typeof x === "boolean") {
+    this._ev = null;
+    if (x !== undefined) {
+      if (ev) ev.onClose(this._err || "closed");
+      return;
+    }
+    try {
+      this.end();
+    } catch (e) {
+      // already gone
+    }
+  } else if (!ev) {
     return;
-  }
-  try {
-    this.end();
-  } catch (e) {
-    // already gone
-  }
+  } else if (typeof x === "string") ev.onData(x);
+  else if (x === this) ev.onOpen();
+  else this._err = x.message ? String(x.message) : x.code !== undefined ? "error " + x.code : "socket error";
 }
 
 /* The Connector's body (netConnector binds target): open one link over net or tls. */
@@ -103,15 +101,15 @@ function openLink(target: { host: string; port: number; tls: boolean }, events: 
     link.on("data", sockEvent);
     link.on("error", sockEvent);
     link.on("close", sockEvent);
+    link._err = "";
   } catch (e: any) {
     // Espruino throws "Unable to create socket" on a refused port: report it like any close, but later,
     // so the caller has the Link in hand first (Connector contract, firmware/types.ts).
-    link = { write: function () {}, end: function () {} } as any;
-    setTimeout(linkClose.bind(link, "connect failed: " + (e && e.message ? e.message : String(e))), 0);
+    link = { write: function () {}, end: function () {}, _err: "connect failed: " + (e && e.message ? e.message : String(e)) } as any;
+    setTimeout(sockEvent.bind(link, true), 0);
   }
   link._ev = events;
-  link._err = "";
-  link.close = linkClose;
+  link.close = sockEvent;
   return link;
 }
 
@@ -204,36 +202,40 @@ export class DeviceOutputPin implements OutputPin {
   }
 }
 
-/** A digital input with optional pull ("up", "down", "none"): `new DeviceInputPin(pin, pull)`. */
+/** A digital input with optional pull ("up", "down", "none"): `DeviceInputPin(pin, pull)` (or with new). */
 export interface DeviceInputPin extends InputPin {
   _pin: number;
 }
 
-export var DeviceInputPin = function (this: DeviceInputPin, pin: number, pull: string) {
-  this._pin = pin;
+/*
+ * Plain objects sharing module-level functions rather than a constructor with a prototype: main.ts calls
+ * the factory once, the minifier inlines it there, and nothing of it stays but the three methods.
+ */
+export var DeviceInputPin = function (pin: number, pull: string): DeviceInputPin {
   pinMode(pin, pull === "up" ? "input_pullup" : pull === "down" ? "input_pulldown" : "input", false);
-} as any as { new (pin: number, pull: string): DeviceInputPin; prototype: DeviceInputPin };
+  return { _pin: pin, read: pinRead, watch: pinWatch, unwatch: pinUnwatch };
+} as any as { (pin: number, pull: string): DeviceInputPin; new (pin: number, pull: string): DeviceInputPin };
 
-DeviceInputPin.prototype = {
-  read: function (this: DeviceInputPin): number {
-    return digitalRead(this._pin) ? 1 : 0;
-  },
+/* DeviceInputPin.read: the level, 0 or 1. */
+function pinRead(this: DeviceInputPin): number {
+  return digitalRead(this._pin) ? 1 : 0;
+}
 
-  /** Calls back with the new level (0/1) on every edge, debounced 50 ms. */
-  watch: function (this: DeviceInputPin, callback: (level: number) => void): any {
-    return setWatch(watchLevel.bind(callback), this._pin, { repeat: true, edge: "both", debounce: 50 });
-  },
+/* DeviceInputPin.watch: calls back with the new level (0/1) on every edge, debounced 50 ms. */
+function pinWatch(this: DeviceInputPin, callback: (level: number) => void): any {
+  return setWatch(watchLevel.bind(callback), this._pin, { repeat: true, edge: "both", debounce: 50 });
+}
 
-  unwatch: function (handle: any): void {
-    // clearWatch() without an id removes every watch on the device; a stale id throws.
-    if (handle === undefined || handle === null) return;
-    try {
-      clearWatch(handle);
-    } catch (e) {
-      // already gone
-    }
+/* DeviceInputPin.unwatch (and the DHT22's clearWatch). */
+function pinUnwatch(handle: any): void {
+  // clearWatch() without an id removes every watch on the device; a stale id throws.
+  if (handle === undefined || handle === null) return;
+  try {
+    clearWatch(handle);
+  } catch (e) {
+    // already gone
   }
-} as DeviceInputPin;
+}
 
 /* setWatch's callback, bound to the InputPin's callback: the event's state as a level. */
 function watchLevel(this: (level: number) => void, e: any): void {
@@ -247,30 +249,28 @@ export function i2cBus(sda: number, scl: number): any {
   return bus;
 }
 
-/** Register access to one chip on an I2C bus: `new I2CRegisterIO(bus, address)`. */
+/** Register access to one chip on an I2C bus: `I2CRegisterIO(bus, address)` (or with new); a plain object. */
 export interface I2CRegisterIO extends RegisterIO {
   _bus: any;
   _addr: number;
 }
 
-export var I2CRegisterIO = function (this: I2CRegisterIO, bus: any, address: number) {
-  this._bus = bus;
-  this._addr = address;
-} as any as { new (bus: any, address: number): I2CRegisterIO; prototype: I2CRegisterIO };
+export var I2CRegisterIO = function (bus: any, address: number): I2CRegisterIO {
+  return { _bus: bus, _addr: address, read: ioRead, write: ioWrite };
+} as any as { (bus: any, address: number): I2CRegisterIO; new (bus: any, address: number): I2CRegisterIO };
 
-I2CRegisterIO.prototype = {
-  /** Write the register pointer, then read buffer.length bytes into buffer. Throws on a short read. */
-  read: function (this: I2CRegisterIO, reg: number, buffer: Uint8Array): void {
-    this._bus.writeTo(this._addr, reg);
-    var d = this._bus.readFrom(this._addr, buffer.length);
-    if (!d || d.length !== buffer.length) throw new Error("I2C read of " + buffer.length + " bytes got " + (d ? d.length : 0));
-    for (var i = 0; i < buffer.length; i++) buffer[i] = d[i];
-  },
+/* I2CRegisterIO.read: write the register pointer, then read buffer.length bytes into buffer. Throws on a short read. */
+function ioRead(this: I2CRegisterIO, reg: number, buffer: Uint8Array): void {
+  this._bus.writeTo(this._addr, reg);
+  var d = this._bus.readFrom(this._addr, buffer.length);
+  if (!d || d.length !== buffer.length) throw new Error("I2C read of " + buffer.length + " bytes got " + (d ? d.length : 0));
+  for (var i = 0; i < buffer.length; i++) buffer[i] = d[i];
+}
 
-  write: function (this: I2CRegisterIO, reg: number, value: number): void {
-    this._bus.writeTo(this._addr, [reg, value]);
-  }
-} as I2CRegisterIO;
+/* I2CRegisterIO.write: one byte to register reg. */
+function ioWrite(this: I2CRegisterIO, reg: number, value: number): void {
+  this._bus.writeTo(this._addr, [reg, value]);
+}
 
 /**
  * The Espruino pin calls the DHT22 driver needs (its DHTPins): digitalWrite and setWatch are the natives
@@ -284,7 +284,7 @@ export function dhtPins(): DHTPins {
     },
     digitalWrite: digitalWrite,
     setWatch: setWatch,
-    clearWatch: DeviceInputPin.prototype.unwatch
+    clearWatch: pinUnwatch
   };
 }
 

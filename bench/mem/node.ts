@@ -15,14 +15,14 @@ import { StubClient, StubPump, stubSensor, drive } from "./node-harness";
 
 /* main.ts's makeSensor, with the stand-in driver holding the register access a BME280 would hold. */
 function makeSensor(this: { sda: number; scl: number; address: number; clock: Clock }): Sensor {
-  return /*@__NOINLINE__*/ stubSensor(this.clock, new I2CRegisterIO(i2cBus(this.sda, this.scl), this.address));
+  return /*@__NOINLINE__*/ stubSensor(this.clock, /*@__INLINE__*/ I2CRegisterIO(i2cBus(this.sda, this.scl), this.address));
 }
 
 function boot(): void {
   var result = validateConfig(require("Storage").readJSON("config.json", true), "LINUX");
   var cfg = result.config!;
   var relay = relayPin(result.relay!.pin, result.relay!.activeLow ? 1 : 0);
-  var clock = new DeviceClock();
+  var clock = /*@__INLINE__*/ DeviceClock();
   var sensors: (() => Sensor)[] = [];
   for (var s = 0; s < cfg.sensors.length; s++) {
     var sc = cfg.sensors[s];
@@ -30,7 +30,7 @@ function boot(): void {
   }
   var m = cfg.mqtt;
   var connector = /*@__INLINE__*/ netConnector(m.host, m.port, m.tls);
-  var node = new NodeApp(cfg, {
+  var node = /*@__INLINE__*/ NodeApp(cfg, {
     clock: clock,
     storage: require("Storage"),
     random: Math.random,
@@ -42,7 +42,7 @@ function boot(): void {
     }
   });
   var inputs: InputPin[] = [];
-  for (var k = 0; k < cfg.pump!.interlocks.length; k++) inputs.push(new DeviceInputPin(cfg.pump!.interlocks[k].pin, cfg.pump!.interlocks[k].pull));
+  for (var k = 0; k < cfg.pump!.interlocks.length; k++) inputs.push(/*@__INLINE__*/ DeviceInputPin(cfg.pump!.interlocks[k].pin, cfg.pump!.interlocks[k].pull));
   node.pump = new StubPump(node, inputs);
   (E as any).relay = relay; // the real pump would hold it
   node.client.start();

@@ -223,36 +223,40 @@ export interface NodeApp extends PumpEvents, DiscoverySource {
 }
 
 /**
- * Copies what it needs of the config, reads the discovery list from Storage, arms the sensor timers
- * (first read after SENSOR_FIRST_MS) and builds the MQTT client (parts.mqtt), taking over its callbacks
- * and subscribing to the node's inputs (the client remembers them). No pin, no network: start the client.
+ * `NodeApp(config, parts)` (or with new): copies what it needs of the config, reads the discovery list
+ * from Storage, arms the sensor timers (first read after SENSOR_FIRST_MS) and builds the MQTT client
+ * (parts.mqtt), taking over its callbacks and subscribing to the node's inputs (the client remembers
+ * them). No pin, no network: start the client. A factory rather than a constructor: main.ts calls it
+ * once, the minifier inlines it there, and none of this code stays in memory; the node's methods are
+ * in NODE, its prototype.
  */
-export var NodeApp = function (this: NodeApp, config: Config, parts: NodeParts) {
-  var base = (this.base = /*@__INLINE__*/ nodeBase(config));
-  this.pump = null;
-  this._clock = parts.clock;
-  this._log = parts.log;
-  this._storage = parts.storage;
-  this._random = parts.random;
-  this._lockKnown = 0;
-  this._lockOn = 0;
-  this._pumpKnown = false;
-  this._locks = null;
+export var NodeApp = function (config: Config, parts: NodeParts): NodeApp {
+  var node: NodeApp = Object.create(NODE);
+  var base = (node.base = /*@__INLINE__*/ nodeBase(config));
+  node.pump = null;
+  node._clock = parts.clock;
+  node._log = parts.log;
+  node._storage = parts.storage;
+  node._random = parts.random;
+  node._lockKnown = 0;
+  node._lockOn = 0;
+  node._pumpKnown = false;
+  node._locks = null;
   if (config.pump) {
-    this._locks = [];
-    for (var l = 0; l < config.pump.interlocks.length; l++) this._locks.push(config.pump.interlocks[l].name);
+    node._locks = [];
+    for (var l = 0; l < config.pump.interlocks.length; l++) node._locks.push(config.pump.interlocks[l].name);
   }
-  this._ha = config.homeassistant.discovery ? config.homeassistant.prefix : "";
-  this._devName = config.device.name;
-  this._model = parts.model;
-  this._dPos = -1;
-  this._dTimer = undefined;
-  this._dNext = this._dStep.bind(this);
-  this._slots = [];
+  node._ha = config.homeassistant.discovery ? config.homeassistant.prefix : "";
+  node._devName = config.device.name;
+  node._model = parts.model;
+  node._dPos = -1;
+  node._dTimer = undefined;
+  node._dNext = node._dStep.bind(node);
+  node._slots = [];
   for (var s = 0; s < config.sensors.length; s++) {
     var sc = config.sensors[s];
     var slot: SensorSlot = {
-      _node: this,
+      _node: node,
       _make: parts.sensors[s],
       _sensor: null,
       _filters: createSensorFilters(sc, parts.clock),
@@ -268,7 +272,7 @@ export var NodeApp = function (this: NodeApp, config: Config, parts: NodeParts) 
       _dec: sc.decimals.temperature | (sc.decimals.humidity << 2) | (sc.decimals.pressure << 4)
     };
     slot._run = slotRun.bind(slot);
-    this._slots.push(slot);
+    node._slots.push(slot);
     slot._timer = parts.clock.setTimeout(slot._run, SENSOR_FIRST_MS + s * SENSOR_STAGGER_MS);
   }
 
@@ -281,22 +285,23 @@ export var NodeApp = function (this: NodeApp, config: Config, parts: NodeParts) 
   }
   if (!Array.isArray(old)) old = [];
   var current: string[] = [];
-  for (var entry, i = 0; (entry = discoveryConfig(this, i)); i++) current.push(entry[0]);
-  this._dRemove = [];
+  for (var entry, i = 0; (entry = discoveryConfig(node, i)); i++) current.push(entry[0]);
+  node._dRemove = [];
   for (var k = 0; k < old.length; k++) {
-    if (typeof old[k] === "string" && current.indexOf(old[k]) < 0) this._dRemove.push(old[k]);
+    if (typeof old[k] === "string" && current.indexOf(old[k]) < 0) node._dRemove.push(old[k]);
   }
-  this._dDirty = this._dRemove.length > 0 || old.length !== current.length;
+  node._dDirty = node._dRemove.length > 0 || old.length !== current.length;
 
-  var client = (this.client = parts.mqtt(base + T_STATUS));
-  client.onConnect = client.onClose = client.onMessage = this._mqtt.bind(this);
+  var client = (node.client = parts.mqtt(base + T_STATUS));
+  client.onConnect = client.onClose = client.onMessage = node._mqtt.bind(node);
   // Error lines need no code of ours: the log (console.log) with a prefix, joined by a space.
   client.onError = parts.log.bind(null, "mqtt:");
-  if (this._locks) client.subscribe(base + T_PUMP_SET, 1);
-  if (this._ha) client.subscribe(this._ha + "/" + HA_STATUS, 1);
-} as any as { new (config: Config, parts: NodeParts): NodeApp; prototype: NodeApp };
+  if (node._locks) client.subscribe(base + T_PUMP_SET, 1);
+  if (node._ha) client.subscribe(node._ha + "/" + HA_STATUS, 1);
+  return node;
+} as any as { (config: Config, parts: NodeParts): NodeApp; new (config: Config, parts: NodeParts): NodeApp };
 
-NodeApp.prototype = {
+var NODE = {
   shutdown: function (this: NodeApp): void {
     if (this.pump) this.pump.allOff(R_SHUTDOWN);
     for (var i = 0; i < this._slots.length; i++) {
