@@ -92,7 +92,6 @@ function boot(): void {
     var node = /*@__INLINE__*/ NodeApp(cfg, {
       clock: clock,
       storage: require("Storage"),
-      random: Math.random,
       model: cfg.boardName,
       log: log,
       sensors: sensors,

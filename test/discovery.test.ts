@@ -4,7 +4,7 @@
  * resend after Home Assistant's "online".
  * Run: node --import tsx --test test/discovery.test.ts
  */
-import { test } from "node:test";
+import { test, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { discoveryConfig, DISCOVERY_FILE, GAP_MS, RETRY_MS, RESEND_MIN_MS } from "../firmware/node/discovery.ts";
 import { NodeApp } from "../firmware/node/node.ts";
@@ -19,12 +19,19 @@ const MODEL = "NodeMCU v1 (ESP8266)";
  * (start), a lost link stops it (stop), a message on homeassistant/status is Home Assistant's birth or
  * will (haStatus). `client` records only what discovery sends (topics under homeassistant/).
  */
+/* The resend delay draws from Math.random (the node keeps no reference to it): set per test, restored after. */
+const realRandom = Math.random;
+afterEach(() => {
+  Math.random = realRandom;
+});
+
 function setup(raw: any, storage = new FakeStorage(), random = () => 0) {
+  Math.random = random;
   var clock = new FakeClock();
   var cfg = config(raw);
   var client = new FakeClient(clock);
   var sensors = cfg.sensors.map(() => new ScriptedSensor(clock, { temperature: 20, humidity: 50, pressure: 100000 }));
-  var node = new NodeApp(cfg, nodeParts({ clock, client, storage, random, model: MODEL, sensors: sensors.map((s) => () => s) }));
+  var node = new NodeApp(cfg, nodeParts({ clock, client, storage, model: MODEL, sensors: sensors.map((s) => () => s) }));
   var publish = client.publish.bind(client);
   client.publish = (topic, payload, qos, retain) => (topic.startsWith("homeassistant/") ? publish(topic, payload, qos, retain) : true);
   var d = {

@@ -174,7 +174,8 @@ test("pump/set messages reach pump.command with their retained flag; other topic
   assert.deepEqual(pump!.calls.filter((c) => c.startsWith("command")), ['command {"state":"ON","seconds":120} false', "command ON true"]);
 });
 
-test("homeassistant/status online starts a discovery round after the random delay", () => {
+test("homeassistant/status online starts a discovery round after the random delay", (t) => {
+  t.mock.method(Math, "random", () => 0);
   var { client, clock } = setup();
   client.up();
   clock.tick(GAP_MS * 20);

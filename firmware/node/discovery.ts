@@ -17,8 +17,8 @@
  * dropped once published: the ESP8266 holds one payload (~0.45 KB) at a time. All the building code is
  * this one function: nothing of it outlives the call but its own function object.
  */
-import { ONLINE, OFFLINE, ON, OFF, VERSION, PROJECT, SUPPORT_URL, T_STATUS, T_PUMP, T_PUMP_SET, T_PUMP_ATTRIBUTES, T_INTERLOCK, Q_TEMPERATURE, Q_HUMIDITY, Q_PRESSURE } from "../constants";
-import { QT, QH } from "./publisher";
+import { ONLINE, OFFLINE, ON, OFF, VERSION, PROJECT, SUPPORT_URL, T_STATUS, T_PUMP, T_PUMP_SET, T_PUMP_ATTRIBUTES, T_INTERLOCK } from "../constants";
+import { QT, QH, quantityName } from "./publisher";
 
 /** Storage file with the list of config topics announced last time. */
 export const DISCOVERY_FILE = "ha.json";
@@ -84,7 +84,7 @@ export function discoveryConfig(src: DiscoverySource, i: number): string[] | nul
     for (var q = 0; q < 3 && !oid; q++) {
       if (!((slots[s]._qm >> q) & 1) || i-- > 0) continue;
       var sc = slots[s];
-      var qname = q === QT ? Q_TEMPERATURE : q === QH ? Q_HUMIDITY : Q_PRESSURE;
+      var qname = quantityName(q);
       var several = slots.length > 1;
       var longest = sc._sec > sc._hb ? sc._sec : sc._hb;
       oid = id + (several ? sc._name + "_" : "") + qname;
@@ -109,6 +109,10 @@ export function discoveryConfig(src: DiscoverySource, i: number): string[] | nul
     }
   }
   if (!oid) return null;
+  // VERSION and PROJECT appear twice but are named once (a constant named twice in the bundle becomes a
+  // module-level variable, kept for ever).
+  var sw = ",\"sw\":\"" + VERSION + "\"";
+  var project = "\"" + PROJECT + "\"";
   // default_entity_id must be a valid entity id: lowercase a-z, 0-9, _ (the device id may hold "-" and capitals).
   return [
     src._ha + "/" + component + "/" + oid + "/config",
@@ -116,6 +120,6 @@ export function discoveryConfig(src: DiscoverySource, i: number): string[] | nul
       // Availability, device and origin blocks, the same for every entity.
       ",\"avty_t\":\"~/" + T_STATUS + "\",\"pl_avail\":\"" + ONLINE + "\",\"pl_not_avail\":\"" + OFFLINE +
       "\",\"dev\":{\"ids\":[\"" + id.substr(0, id.length - 1) + "\"],\"name\":" + JSON.stringify(src._devName) + ",\"mdl\":" + JSON.stringify(src._model) +
-      ",\"sw\":\"" + VERSION + "\",\"mf\":\"" + PROJECT + "\"},\"o\":{\"name\":\"" + PROJECT + "\",\"sw\":\"" + VERSION + "\",\"url\":\"" + SUPPORT_URL + "\"}}"
+      sw + ",\"mf\":" + project + "},\"o\":{\"name\":" + project + sw + ",\"url\":\"" + SUPPORT_URL + "\"}}"
   ];
 }

@@ -23,23 +23,25 @@
  *
  * Memory (ESP8266: 1600 JsVars for the whole firmware; ARCHITECTURE.md "Memory"): every function here
  * lives as long as the firmware (5 JsVars + 1 per parameter, about 3 more inside a TypeScript `class`),
- * and so does every field. Hence:
- *  - one object, NodeApp, is publisher, client and pump listener and discovery runner; a constructor
- *    function with a prototype object literal, not a `class`;
- *  - topics are built when published, from the base "<prefix>/<id>/" (publisher.ts), not kept;
- *  - publishing goes through one method (_send); error payloads are built where they arise; the client's
- *    onError is the log function bound to a "mqtt:" prefix (no function of ours);
+ * and so does every field (1 JsVar for a number, 2 for a boolean or a short string). Hence:
+ *  - one object, NodeApp, is publisher, client and pump listener and discovery runner; its factory runs
+ *    once, inlined into main.ts's boot, and its methods sit in one prototype literal (NODE);
+ *  - one function (_on) for the client's three callbacks and the discovery timer, one (pumpEvent) for
+ *    the pump's three events, told apart by their arguments; publishing goes through one method (_send);
+ *    the client's onError is the log function bound to a "mqtt:" prefix (no function of ours);
+ *  - topics are built when published, from the base "<prefix>/<id>/" (publisher.ts), not kept; error
+ *    payloads are built where they arise;
  *  - a sensor slot is a plain object with one bound function, for its timer and its driver alike;
  *  - of the config, only the few fields used later are copied (names, seconds, decimals packed in one
- *    number); boot-time work (the removal list) runs in the constructor.
+ *    number); flags are bits of one number; boot-time work (the removal list) runs in the factory.
  */
 import type { Clock, Sample, Sensor } from "../types";
 import type { Config } from "../config";
 import type { PumpEvents } from "../pump/pump";
 import { createSensorFilters, RESEND, type SensorFilters } from "../filters";
-import { QT, QH, QP, quantityMask, formatNumber, nodeBase, type MqttPort } from "./publisher";
+import { QT, QH, QP, quantityName, quantityMask, formatNumber, nodeBase, type MqttPort } from "./publisher";
 import { discoveryConfig, DISCOVERY_FILE, GAP_MS, RETRY_MS, RESEND_MIN_MS, RESEND_SPREAD_MS, type StoragePort, type DiscoverySource } from "./discovery";
-import { T_STATUS, T_ERROR, T_PUMP, T_PUMP_SET, T_PUMP_ATTRIBUTES, T_INTERLOCK, HA_STATUS, ONLINE, OFFLINE, ON, OFF, Q_TEMPERATURE, Q_HUMIDITY, Q_PRESSURE } from "../constants";
+import { T_STATUS, T_ERROR, T_PUMP, T_PUMP_SET, T_PUMP_ATTRIBUTES, T_INTERLOCK, HA_STATUS, ONLINE, OFFLINE, ON, OFF } from "../constants";
 
 /** The MQTT client as the node drives it (firmware/mqtt/client.ts). */
 export interface ClientPort extends MqttPort {
@@ -66,8 +68,6 @@ export interface PumpPort {
 export interface NodeParts {
   clock: Clock;
   storage: StoragePort;
-  /** 0 <= x < 1 (Math.random on the device), for Home Assistant's resend delay. */
-  random: () => number;
   /** The board's name, for Home Assistant's device block. */
   model: string;
   /**
@@ -93,18 +93,22 @@ export const R_SHUTDOWN = "shutdown";
 export const SENSOR_FIRST_MS = 2000;
 export const SENSOR_STAGGER_MS = 700;
 
+/* SensorSlot._f bits. */
+const S_BUSY = 1;
+const S_ERROR_SENT = 2;
+
 /** One sensor: its driver, filter chains, timer and error state, and what discovery says of it. */
 interface SensorSlot {
   _node: NodeApp;
-  /** The driver factory until it has built the driver. */
-  _make: (() => Sensor) | null;
+  /** The driver factory, deleted once it has built the driver. */
+  _make?: () => Sensor;
   _sensor: Sensor | null;
   _filters: SensorFilters;
   _timer: any;
-  _busy: boolean;
-  /** Current failure ("" when the last read was good) and whether it reached the broker. */
+  /** S_BUSY: a read is running; S_ERROR_SENT: _error reached the broker. */
+  _f: number;
+  /** Current failure, "" when the last read was good. */
   _error: string;
-  _errorSent: boolean;
   /** slotRun bound to this slot: the callback of its timer and of its driver. */
   _run: (err?: any, sample?: Sample) => void;
   // From the SensorConfig (discovery.ts DiscoverySensor): name, quantities, seconds, decimals.
@@ -125,29 +129,30 @@ function slotRun(this: SensorSlot, err?: any, sample?: Sample): void {
   var node = this._node;
   if (err === undefined && sample === undefined) {
     this._timer = node._clock.setTimeout(this._run, this._sec * 1000);
-    if (this._busy) return;
+    if (this._f & S_BUSY) return;
     if (!this._sensor) {
       try {
         this._sensor = this._make!();
-        this._make = null;
+        delete this._make;
       } catch (e) {
         err = e || "no driver";
       }
     }
     if (!err) {
-      this._busy = true;
+      this._f |= S_BUSY;
       this._sensor!.sample(this._run);
       return;
     }
   } else {
-    this._busy = false;
+    this._f &= ~S_BUSY;
   }
   if (err || !sample) {
     var message = err && err.message ? String(err.message) : err ? String(err) : "no sample";
     if (message === this._error) return;
     this._error = message;
     node._log("sensor " + this._name + ": " + message);
-    this._errorSent = node._send(node.base + T_ERROR, "{\"source\":" + JSON.stringify(this._name) + ",\"message\":" + JSON.stringify(message) + "}", 0, false);
+    var sent = node._send(node.base + T_ERROR, "{\"source\":" + JSON.stringify(this._name) + ",\"message\":" + JSON.stringify(message) + "}", 0, false);
+    this._f = sent ? this._f | S_ERROR_SENT : this._f & ~S_ERROR_SENT;
     return;
   }
   if (this._error) node._log("sensor " + this._name + ": ok again");
@@ -156,9 +161,14 @@ function slotRun(this: SensorSlot, err?: any, sample?: Sample): void {
   for (var q = QT; q <= QP; q++) {
     if (!((this._qm >> q) & 1)) continue;
     var v = this._filters.push(q, q === QT ? sample.temperature : q === QH ? sample.humidity : sample.pressure);
-    if (v !== null) node._send(node.base + (node._slots.length > 1 ? this._name + "/" : "") + (q === QT ? Q_TEMPERATURE : q === QH ? Q_HUMIDITY : Q_PRESSURE), /*@__INLINE__*/ formatNumber(v, (this._dec >> (2 * q)) & 3), 0, true);
+    if (v !== null) node._send(node.base + (node._slots.length > 1 ? this._name + "/" : "") + quantityName(q), /*@__INLINE__*/ formatNumber(v, (this._dec >> (2 * q)) & 3), 0, true);
   }
 }
+
+/* NodeApp._flags bits; then, from bit N_LOCKS, two per interlock i: reported (2i), active (2i + 1). */
+const N_PUMP_KNOWN = 1;
+const N_DIRTY = 2;
+const N_LOCKS = 2;
 
 /*
  * PumpEvents, all three in one function (the node's onChange, onRefused and onInterlock), told apart by
@@ -168,14 +178,15 @@ function slotRun(this: SensorSlot, err?: any, sample?: Sample): void {
 function pumpEvent(this: NodeApp, a: boolean | string, b?: string | boolean): void {
   var base = this.base;
   if (typeof a === "boolean") {
-    this._pumpKnown = true;
+    this._flags |= N_PUMP_KNOWN;
     this._log("pump: " + (a ? "ON" : "OFF") + " (" + b + ")");
     this._send(base + T_PUMP, a ? ON : OFF, 1, true);
   } else if (typeof b === "boolean") {
     var i = this._locks ? this._locks.indexOf(a) : -1;
     if (i < 0) return;
-    this._lockKnown |= 1 << i;
-    this._lockOn = b ? this._lockOn | (1 << i) : this._lockOn & ~(1 << i);
+    var bit = 1 << (N_LOCKS + 2 * i);
+    this._flags = (this._flags | bit) & ~(bit << 1);
+    if (b) this._flags |= bit << 1;
     this._send(base + T_INTERLOCK + "/" + a, b ? ON : OFF, 1, true);
     return;
   } else {
@@ -186,7 +197,7 @@ function pumpEvent(this: NodeApp, a: boolean | string, b?: string | boolean): vo
   if (this.pump) this._send(base + T_PUMP_ATTRIBUTES, this.pump.attributes(), 1, true);
 }
 
-/** The node: `new NodeApp(config, parts)`, then set pump and start the client. */
+/** The node: `NodeApp(config, parts)`, then set pump and start the client. */
 export interface NodeApp extends PumpEvents, DiscoverySource {
   /** "<prefix>/<id>/": every node topic is this plus a suffix (constants.ts T_*). */
   base: string;
@@ -201,25 +212,18 @@ export interface NodeApp extends PumpEvents, DiscoverySource {
   _clock: Clock;
   _log: (...parts: string[]) => void;
   _storage: StoragePort;
-  _random: () => number;
   _slots: SensorSlot[];
-  /** Interlocks as last reported by the pump, bit i for interlock i (_locks order): known, active. */
-  _lockKnown: number;
-  _lockOn: number;
-  /** The pump has reported its state at least once (so there is something to republish). */
-  _pumpKnown: boolean;
+  /** N_* bits: the pump's state was reported, ha.json must be rewritten, interlocks as last reported. */
+  _flags: number;
   /** Topics to empty at the start of the next round (announced last boot, no longer configured). */
   _dRemove: string[];
-  /** ha.json differs from what this config announces: rewrite it after the next whole round. */
-  _dDirty: boolean;
   /** Next message of the round (removals first, then configs); -1 when no round runs. */
   _dPos: number;
   _dTimer: any;
-  /** _dStep bound to this: the discovery timer's callback. */
-  _dNext: () => void;
-  _mqtt(a: boolean | string, payload?: string, retained?: boolean): void;
+  /** _on bound to this: the client's onConnect, onClose, onMessage and the discovery timer. */
+  _cb: (a?: boolean | string, payload?: string, retained?: boolean) => void;
+  _on(a?: boolean | string, payload?: string, retained?: boolean): void;
   _send(topic: string, payload: string, qos: number, retain: boolean): boolean;
-  _dStep(): void;
 }
 
 /**
@@ -237,10 +241,7 @@ export var NodeApp = function (config: Config, parts: NodeParts): NodeApp {
   node._clock = parts.clock;
   node._log = parts.log;
   node._storage = parts.storage;
-  node._random = parts.random;
-  node._lockKnown = 0;
-  node._lockOn = 0;
-  node._pumpKnown = false;
+  node._flags = 0;
   node._locks = null;
   if (config.pump) {
     node._locks = [];
@@ -251,7 +252,7 @@ export var NodeApp = function (config: Config, parts: NodeParts): NodeApp {
   node._model = parts.model;
   node._dPos = -1;
   node._dTimer = undefined;
-  node._dNext = node._dStep.bind(node);
+  node._cb = node._on.bind(node);
   node._slots = [];
   for (var s = 0; s < config.sensors.length; s++) {
     var sc = config.sensors[s];
@@ -261,9 +262,8 @@ export var NodeApp = function (config: Config, parts: NodeParts): NodeApp {
       _sensor: null,
       _filters: createSensorFilters(sc, parts.clock),
       _timer: undefined,
-      _busy: false,
+      _f: 0,
       _error: "",
-      _errorSent: false,
       _run: slotRun,
       _name: sc.name,
       _qm: /*@__INLINE__*/ quantityMask(sc.type),
@@ -290,10 +290,10 @@ export var NodeApp = function (config: Config, parts: NodeParts): NodeApp {
   for (var k = 0; k < old.length; k++) {
     if (typeof old[k] === "string" && current.indexOf(old[k]) < 0) node._dRemove.push(old[k]);
   }
-  node._dDirty = node._dRemove.length > 0 || old.length !== current.length;
+  if (node._dRemove.length > 0 || old.length !== current.length) node._flags |= N_DIRTY;
 
   var client = (node.client = parts.mqtt(base + T_STATUS));
-  client.onConnect = client.onClose = client.onMessage = node._mqtt.bind(node);
+  client.onConnect = client.onClose = client.onMessage = node._cb;
   // Error lines need no code of ours: the log (console.log) with a prefix, joined by a space.
   client.onError = parts.log.bind(null, "mqtt:");
   if (node._locks) client.subscribe(base + T_PUMP_SET, 1);
@@ -318,47 +318,69 @@ var NODE = {
     this.client.end();
   },
 
-  // PumpEvents: onChange, onRefused and onInterlock are all pumpEvent (below).
+  // PumpEvents: onChange, onRefused and onInterlock are all pumpEvent (above).
   onChange: pumpEvent,
   onRefused: pumpEvent,
   onInterlock: pumpEvent,
 
   /*
-   * The MQTT client's callbacks in one function, bound once by the constructor and set as onConnect,
-   * onClose and onMessage; told apart by their arguments, which the client's API fixes:
+   * The client's three callbacks and the discovery timer in one function (bound once as _cb), told apart
+   * by their arguments, which the client's API fixes:
    *   onConnect(sessionPresent: boolean)                         a boolean
    *   onMessage(topic: string, payload: string, retained, ...)   a string and a string
    *   onClose(reason: string)                                    a string alone
+   *   the discovery timer                                        nothing
    */
-  _mqtt: function (this: NodeApp, a: boolean | string, payload?: string, retained?: boolean): void {
+  _on: function (this: NodeApp, a?: boolean | string, payload?: string, retained?: boolean): void {
     var base = this.base;
     var pump = this.pump;
-    if (typeof a === "boolean") {
+    if (a === undefined) {
+      // Discovery: send message _dPos of the round, or end the round after the last one.
+      this._dTimer = undefined;
+      if (this._dPos < 0) return;
+      var r = this._dRemove.length;
+      var entry = this._dPos < r ? [this._dRemove[this._dPos], ""] : discoveryConfig(this, this._dPos - r);
+      if (entry) {
+        var ok = this._send(entry[0], entry[1], 1, true);
+        if (ok) this._dPos++;
+        this._dTimer = this._clock.setTimeout(this._cb, ok ? GAP_MS : RETRY_MS);
+        return;
+      }
+      // The whole round was accepted: record what is announced, once, when it changed.
+      this._dPos = -1;
+      this._dRemove = [];
+      if (!(this._flags & N_DIRTY)) return;
+      var list: string[] = [];
+      for (var e, j = 0; (e = discoveryConfig(this, j)); j++) list.push(e[0]);
+      this._storage.writeJSON(DISCOVERY_FILE, list);
+      this._flags &= ~N_DIRTY;
+    } else if (typeof a === "boolean") {
       // Connected: presence, then every retained state again, then a discovery round.
       this._log("mqtt: connected" + (a ? " (session present)" : ""));
       this._send(base + T_STATUS, ONLINE, 1, true);
       if (pump) {
         pump.linkUp();
-        if (this._pumpKnown) {
+        if (this._flags & N_PUMP_KNOWN) {
           this._send(base + T_PUMP, pump.on ? ON : OFF, 1, true);
           this._send(base + T_PUMP_ATTRIBUTES, pump.attributes(), 1, true);
         }
         var locks = this._locks || [];
         for (var i = 0; i < locks.length; i++) {
-          if ((this._lockKnown >> i) & 1) this._send(base + T_INTERLOCK + "/" + locks[i], (this._lockOn >> i) & 1 ? ON : OFF, 1, true);
+          var bit = 1 << (N_LOCKS + 2 * i);
+          if (this._flags & bit) this._send(base + T_INTERLOCK + "/" + locks[i], this._flags & (bit << 1) ? ON : OFF, 1, true);
         }
       }
       // A sensor error that could not be sent goes now; readings go again at the next interval.
       for (var s = 0; s < this._slots.length; s++) {
         var slot = this._slots[s];
-        if (slot._error && !slot._errorSent) {
-          slot._errorSent = this._send(base + T_ERROR, "{\"source\":" + JSON.stringify(slot._name) + ",\"message\":" + JSON.stringify(slot._error) + "}", 0, false);
+        if (slot._error && !(slot._f & S_ERROR_SENT)) {
+          if (this._send(base + T_ERROR, "{\"source\":" + JSON.stringify(slot._name) + ",\"message\":" + JSON.stringify(slot._error) + "}", 0, false)) slot._f |= S_ERROR_SENT;
         }
         slot._filters.push(RESEND);
       }
       if (this._dTimer !== undefined) this._clock.clearTimeout(this._dTimer);
       this._dPos = 0;
-      this._dStep();
+      this._on();
     } else if (typeof payload === "string") {
       if (a === base + T_PUMP_SET) {
         if (pump) pump.command(payload, !!retained);
@@ -366,7 +388,7 @@ var NODE = {
         // Home Assistant restarted: a new round after 1-5 s (one round, however many "online" arrive).
         if (this._dTimer !== undefined) this._clock.clearTimeout(this._dTimer);
         this._dPos = 0;
-        this._dTimer = this._clock.setTimeout(this._dNext, RESEND_MIN_MS + Math.floor(this._random() * RESEND_SPREAD_MS));
+        this._dTimer = this._clock.setTimeout(this._cb, RESEND_MIN_MS + Math.floor(Math.random() * RESEND_SPREAD_MS));
       }
     } else {
       // Closed: the pump counts down to its link-lost OFF; the round stops (the next connect starts over).
@@ -382,28 +404,5 @@ var NODE = {
   _send: function (this: NodeApp, topic: string, payload: string, qos: number, retain: boolean): boolean {
     var c = this.client;
     return c.connected && c.publish(topic, payload, qos, retain);
-  },
-
-  /* Discovery: send message _dPos of the round, or end the round after the last one. */
-  _dStep: function (this: NodeApp): void {
-    this._dTimer = undefined;
-    if (this._dPos < 0) return;
-    var r = this._dRemove.length;
-    var i = this._dPos;
-    var entry = i < r ? [this._dRemove[i], ""] : discoveryConfig(this, i - r);
-    if (!entry) {
-      // The whole round was accepted: record what is announced, once, when it changed.
-      this._dPos = -1;
-      this._dRemove = [];
-      if (!this._dDirty) return;
-      var list: string[] = [];
-      for (var e, j = 0; (e = discoveryConfig(this, j)); j++) list.push(e[0]);
-      this._storage.writeJSON(DISCOVERY_FILE, list);
-      this._dDirty = false;
-      return;
-    }
-    var ok = this._send(entry[0], entry[1], 1, true);
-    if (ok) this._dPos++;
-    this._dTimer = this._clock.setTimeout(this._dNext, ok ? GAP_MS : RETRY_MS);
   }
 } as any as NodeApp;

@@ -15,6 +15,7 @@
  * and their property names held for ever (about 60 JsVars with two interlocks).
  */
 import type { Config } from "../config";
+import { Q_TEMPERATURE, Q_HUMIDITY, Q_PRESSURE } from "../constants";
 
 /** The part of the MQTT client (firmware/mqtt/client.ts) the node publishes through. */
 export interface MqttPort {
@@ -24,8 +25,7 @@ export interface MqttPort {
   subscribe(topic: string, qos: number): void;
 }
 
-/* Quantity indices: readings are addressed as (sensor, quantity index); the last topic level is
- * Q_TEMPERATURE, Q_HUMIDITY, Q_PRESSURE (constants.ts) respectively. */
+/* Quantity indices: readings are addressed as (sensor, quantity index). */
 export const QT = 0;
 export const QH = 1;
 export const QP = 2;
@@ -33,6 +33,14 @@ export const QP = 2;
 /** "<prefix>/<id>/": the base of every node topic (with the slash). */
 export function nodeBase(config: Config): string {
   return config.device.prefix + "/" + config.device.id + "/";
+}
+
+/**
+ * "temperature", "humidity", "pressure" for QT, QH, QP (Q_* of constants.ts: only this function names them,
+ * so the minifier keeps them as literals here instead of module-level variables).
+ */
+export function quantityName(q: number): string {
+  return q === QT ? Q_TEMPERATURE : q === QH ? Q_HUMIDITY : Q_PRESSURE;
 }
 
 /**

@@ -145,11 +145,10 @@ export function sampleRaw(): any {
  * NodeParts for `new NodeApp(config, parts)`: `client` is returned by parts.mqtt (its Will topic is kept in
  * client.willTopic), log lines go to `lines` (arguments joined by spaces, as console.log does).
  */
-export function nodeParts(o: { clock: Clock; client: FakeClient; storage?: FakeStorage; random?: () => number; model?: string; lines?: string[]; sensors?: (() => Sensor)[] }): NodeParts {
+export function nodeParts(o: { clock: Clock; client: FakeClient; storage?: FakeStorage; model?: string; lines?: string[]; sensors?: (() => Sensor)[] }): NodeParts {
   return {
     clock: o.clock,
     storage: o.storage || new FakeStorage(),
-    random: o.random || (() => 0),
     model: o.model || "NodeMCU v1 (ESP8266)",
     log: (...parts: string[]) => {
       if (o.lines) o.lines.push(parts.join(" "));
