@@ -53,10 +53,8 @@ export interface SensorFilters {
    * push(RESEND) forgets the last published values: the next valid reading of each quantity is published.
    */
   push(q: number, value?: any): number | null;
-  /** Every number of the chains: see PER_Q and WINDOWS. */
+  /** Every number of the chains: see PER_Q and WINDOWS (its length tells the window length). */
   _s: Float64Array;
-  /** The window length (config average). */
-  _n: number;
   _clock: Clock;
 }
 
@@ -67,7 +65,8 @@ function filterPush(this: SensorFilters, q: number, value?: any): number | null 
   if (typeof value !== "number" || value !== value || value === Infinity || value === -Infinity) return null;
   var b = 1 + q * PER_Q;
   var v = (q === Q_PRESSURE ? value / 100 : value) + s[b + OFFSET];
-  var n = this._n;
+  // Window length: what the array holds after the chains, 3 windows of n + 2 (0 when average is 1).
+  var n = (s.length - WINDOWS) / 3 - 2;
   if (n > 1) {
     // This quantity's window: count, next index, then n values.
     var k = WINDOWS + q * (n + 2);
@@ -104,5 +103,5 @@ export function createSensorFilters(config: SensorConfig, clock: Clock): SensorF
     s[b + POW] = Math.pow(10, config.decimals[keys[q]]);
     s[b + SENT] = NaN;
   }
-  return { push: filterPush, _s: s, _n: n, _clock: clock };
+  return { push: filterPush, _s: s, _clock: clock };
 }

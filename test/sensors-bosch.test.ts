@@ -328,3 +328,18 @@ test("close: a pending callback gets 'closed', no timer is left, twice is harmle
   assert.equal(calls.length, 2);
   assert.equal(calls[1].message, "BME280 at 0x76: closed");
 });
+
+test("close: a sample() from inside the 'closed' callback is refused later and touches no register", () => {
+  var x = chipAndDriver("bme280");
+  var got: string[] = [];
+  x.s.sample((e) => {
+    got.push(e!.message);
+    x.s.sample((e2) => got.push(e2!.message));
+  });
+  x.s.close();
+  assert.deepEqual(got, ["BME280 at 0x76: closed"]);
+  x.clock.tick(1);
+  assert.deepEqual(got, ["BME280 at 0x76: closed", "BME280 at 0x76: closed"]);
+  assert.equal(x.chip.conversions, 1);
+  assert.equal(x.clock.pending(), 0);
+});

@@ -217,3 +217,20 @@ test("options are checked", () => {
   assert.throws(() => createDHT22({ pin: -1, pins: x.pins, clock: x.clock }), /DHT22 on pin -1: options.pin, options.pins and options.clock are required/);
   assert.throws(() => createDHT22({ pin: 4, pins: x.pins, clock: x.clock, retries: -1 }), /DHT22 on pin 4: retries must be/);
 });
+
+test("close: a sample() from inside the 'closed' callback is refused later, the line is left released", () => {
+  var x = setup();
+  var got: string[] = [];
+  x.s.sample((e) => {
+    got.push(e!.message);
+    x.s.sample((e2) => got.push(e2!.message));
+  });
+  x.clock.tick(1);
+  x.s.close();
+  assert.deepEqual(got, ["DHT22 on pin 4: closed"]);
+  x.clock.tick(1);
+  assert.deepEqual(got, ["DHT22 on pin 4: closed", "DHT22 on pin 4: closed"]);
+  assert.equal(x.pins.watches, 0);
+  assert.equal(x.pins.calls[x.pins.calls.length - 1], "pinMode input_pullup");
+  assert.equal(x.model.reads, 1, "no second start pulse");
+});

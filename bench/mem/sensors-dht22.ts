@@ -10,7 +10,7 @@ import type { Clock, RegisterIO, Sensor } from "../../firmware/types";
 
 /* The driver is built as firmware/main.ts makeSensor builds it: a module-level function returning it. */
 function makeSensor(clock: Clock, pins: BenchDHTPins): Sensor {
-  return /*#__NOINLINE__*/ createDHT22({ pin: 4, pins: pins, clock: clock });
+  return createDHT22({ pin: 4, pins: pins, clock: clock });
 }
 
 function parts(clock: Clock, io: RegisterIO, pins: BenchDHTPins): BenchParts {

@@ -88,6 +88,7 @@ const T_START = 1; // start pulse (first attempt or a retry)
 const T_RELEASE = 2; // end of the start pulse: release the line
 const T_DECODE = 3; // the frame is over: decode it
 const T_DELIVER = 4; // call back with _err or the last good frame
+const CLOSED = 5; // close() was called: a pending callback gets _err ("closed"), then nothing more
 
 /** A DHT22 (createDHT22). `name` ("DHT22 on pin 4") prefixes every error message. */
 export interface DHT22 extends Sensor {
@@ -107,11 +108,10 @@ export interface DHT22 extends Sensor {
   /** Extra attempts after a failed one (configureDHT22), and the attempt under way (0 = first). */
   _retries: number;
   _attempt: number;
-  _closed: boolean;
   _cb: SampleCallback | undefined;
-  /** Error text to deliver, "" for none. */
-  _err: string;
-  /** T_START..T_DELIVER */
+  /** Error text to deliver; undefined for none. */
+  _err: string | undefined;
+  /** T_START..T_DELIVER, or CLOSED. */
   _next: number;
   _watch: any;
   _timer: any;
@@ -122,9 +122,9 @@ export interface DHT22 extends Sensor {
   /** The frame: its first 32 bits (humidity, temperature), then the checksum byte. */
   _word: number;
   _sum: number;
-  /** clock.now() of the last start pulse, and whether that read gave a valid frame (kept in _word). */
+  /** clock.now() of the last start pulse, and 1 if that read gave a valid frame (kept in _word), else 0. */
   _lastStart: number;
-  _ok: boolean;
+  _ok: number;
 }
 
 /**
@@ -150,7 +150,7 @@ function dhtSample(this: DHT22, arg?: SampleCallback | WatchEvent): void {
   }
   if (arg) {
     var callback = arg;
-    var refusal = s._closed ? "closed" : s._cb ? "a read is already in progress" : "";
+    var refusal = s._next === CLOSED ? "closed" : s._cb ? "a read is already in progress" : "";
     if (refusal) {
       // Refusals are rare: a closure for this one callback, later as the contract says.
       var e = new Error(s.name + ": " + refusal);
@@ -160,7 +160,7 @@ function dhtSample(this: DHT22, arg?: SampleCallback | WatchEvent): void {
       return;
     }
     s._cb = callback;
-    s._err = "";
+    s._err = undefined;
     s._attempt = 0;
     s._next = T_START;
     if (clock.now() - s._lastStart < PERIOD_MS) {
@@ -178,7 +178,7 @@ function dhtSample(this: DHT22, arg?: SampleCallback | WatchEvent): void {
   var pins = s._pins;
   if (s._next === T_START) {
     s._lastStart = clock.now();
-    s._ok = false;
+    s._ok = 0;
     s._edges = 0;
     s._bits = -1;
     s._word = 0;
@@ -201,7 +201,7 @@ function dhtSample(this: DHT22, arg?: SampleCallback | WatchEvent): void {
     s._timer = clock.setTimeout(s.sample, FRAME_MS);
     return;
   }
-  // Decode or deliver: the watch has no more to do.
+  // Decode, deliver or closed: the watch has no more to do.
   if (s._watch !== undefined) {
     try {
       pins.clearWatch(s._watch);
@@ -222,14 +222,14 @@ function dhtSample(this: DHT22, arg?: SampleCallback | WatchEvent): void {
     else if ((((w >>> 24) + ((w >> 16) & 0xff) + ((w >> 8) & 0xff) + (w & 0xff)) & 0xff) !== s._sum) err = "bad checksum";
     else if (!(h >= 0 && h <= 100)) err = "humidity " + h + " %RH is outside the part's range 0..100 %RH";
     else if (!(t >= -40 && t <= 80)) err = "temperature " + t + " degC is outside the part's range -40..80 degC";
-    else s._ok = true;
+    else s._ok = 1;
     if (err && s._attempt < s._retries) {
       s._attempt++;
       s._next = T_START;
       s._timer = clock.setTimeout(s.sample, PERIOD_MS);
       return;
     }
-    s._err = err && s._attempt ? err + " (after " + (s._attempt + 1) + " attempts)" : err;
+    if (err) s._err = s._attempt ? err + " (after " + (s._attempt + 1) + " attempts)" : err;
   }
   s._cb = undefined;
   if (s._err) cb(new Error(s.name + ": " + s._err));
@@ -239,14 +239,14 @@ function dhtSample(this: DHT22, arg?: SampleCallback | WatchEvent): void {
 /** DHT22.close */
 function dhtClose(this: DHT22): void {
   var s = this;
-  if (s._closed) return;
-  s._closed = true;
+  if (s._next === CLOSED) return;
   if (s._timer !== undefined) s._clock.clearTimeout(s._timer);
   s._timer = undefined;
+  s._next = CLOSED;
   if (s._cb) {
-    // Through the timer's path: it clears the watch and calls back, before close() returns.
+    // Through the timer's path (CLOSED delivers like T_DELIVER): it clears the watch and calls back,
+    // before close() returns; a sample() from that callback is refused.
     s._err = "closed";
-    s._next = T_DELIVER;
     s.sample();
   }
   s._pins.pinMode(s._pin, "input_pullup");
@@ -268,9 +268,8 @@ export function createDHT22(options: DHT22Options): DHT22 {
     _clock: options.clock,
     _retries: 1,
     _attempt: 0,
-    _closed: false,
     _cb: undefined,
-    _err: "",
+    _err: undefined,
     _next: 0,
     _watch: undefined,
     _timer: undefined,
@@ -280,7 +279,7 @@ export function createDHT22(options: DHT22Options): DHT22 {
     _word: 0,
     _sum: 0,
     _lastStart: -PERIOD_MS,
-    _ok: false
+    _ok: 0
   };
   configureDHT22(s, options);
   // Bound once: the watch and the timer call s.sample as it is.
