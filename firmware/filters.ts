@@ -18,7 +18,7 @@
  *   f.push(RESEND);                          // after a reconnect
  *
  * Memory (ARCHITECTURE.md "Memory"; measured with bench/mem/sensors.ts): the chains of one sensor are one
- * plain object (a class would cost ~15 JsVars more for its prototype) with one method, push, the module
+ * plain object (a class would cost ~10 JsVars more: constructor and prototype) with one method, push, the module
  * function below (one copy on the device whatever the number of sensors; resending is a case of it rather
  * than a second function), and every number of the three chains sits in one Float64Array (a property
  * holding a float costs 2 JsVars, 8 bytes of a typed array 2/3 of one), the average windows too when

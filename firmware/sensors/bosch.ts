@@ -39,7 +39,7 @@
  * | humidity    | %RH  | 0 .. 100, BME280 only (absent when humidityOversampling is 0)    |
  *
  * Memory (ARCHITECTURE.md "Memory"; measured with bench/mem/sensors.ts): on the device every function
- * object lives as long as the firmware, 5 JsVars + 1 per parameter, and a class costs ~15 more than a
+ * object lives as long as the firmware, 5 JsVars + 1 per parameter, and a class costs ~10 more than a
  * plain object for its prototype. So:
  * - the sensor is a plain object whose sample/close are the two module functions below, shared by every
  *   Bosch sensor; sample is bound to its sensor once and is also the conversion timer's handler (called
