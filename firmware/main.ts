@@ -89,6 +89,7 @@ function boot(): void {
     }
     var m = cfg.mqtt;
     var connector = /*@__INLINE__*/ netConnector(m.host, m.port, m.tls);
+    var client: MqttClient | null = null;
     var node = /*@__INLINE__*/ NodeApp(cfg, {
       clock: clock,
       storage: require("Storage"),
@@ -97,14 +98,14 @@ function boot(): void {
       sensors: sensors,
       // Called once, inside the constructor: this closure (and boot's scope with it) is garbage afterwards.
       mqtt: function (willTopic: string) {
-        return new MqttClient(connector, clock, {
+        return (client = new MqttClient(connector, clock, {
           clientId: cfg!.device.id,
           username: m.username,
           password: m.password,
           keepaliveSeconds: m.keepaliveSeconds,
           cleanSession: true,
           will: { topic: willTopic, payload: OFFLINE, qos: 1, retain: true }
-        });
+        }));
       }
     });
     if (cfg.pump && relay) {
@@ -114,8 +115,8 @@ function boot(): void {
     }
 
     log("mqtt: connecting to " + m.host + ":" + m.port + (m.tls ? " (tls)" : ""));
-    if (cfg.wifi) /*@__NOINLINE__*/ startWifi(cfg.wifi.ssid, cfg.wifi.password, node.client);
-    else node.client.start();
+    if (cfg.wifi) /*@__NOINLINE__*/ startWifi(cfg.wifi.ssid, cfg.wifi.password, client!);
+    else client!.start();
 
     if (!startWatchdog(WATCHDOG_SECONDS)) log("watchdog: not available on this build");
     onKill(node.shutdown.bind(node));

@@ -92,12 +92,15 @@ function sockEvent(this: LinkSocket, x?: any): void {
   else this._err = x.message ? String(x.message) : x.code !== undefined ? "error " + x.code : "socket error";
 }
 
-/* The Connector's body (netConnector binds target): open one link over net or tls. */
-function openLink(target: { host: string; port: number; tls: boolean }, events: LinkEvents): Link {
+/*
+ * The Connector's body, `this` being netConnector's {host, port, tls}: open one link over net or tls. The
+ * same object is connect()'s options (the socket keeps them; tls is ignored there): none made per link.
+ */
+function openLink(this: { host: string; port: number; tls: boolean }, events: LinkEvents): Link {
   var link: LinkSocket;
   try {
     // Literal module names: the bundle guard (tools/guard.ts) only allows require("<built-in>").
-    link = (target.tls ? require("tls") : require("net")).connect({ host: target.host, port: target.port }, sockEvent as () => void);
+    link = (this.tls ? require("tls") : require("net")).connect(this, sockEvent as () => void);
     link.on("data", sockEvent);
     link.on("error", sockEvent);
     link.on("close", sockEvent);
@@ -119,7 +122,7 @@ function openLink(target: { host: string; port: number; tls: boolean }, events: 
  * writes after close() go nowhere (Espruino drops them). A bound function: no closure over the caller.
  */
 export function netConnector(host: string, port: number, tls: boolean): Connector {
-  return openLink.bind(null, { host: host, port: port, tls: tls });
+  return openLink.bind({ host: host, port: port, tls: tls });
 }
 
 /**

@@ -30,6 +30,7 @@ function boot(): void {
   }
   var m = cfg.mqtt;
   var connector = /*@__INLINE__*/ netConnector(m.host, m.port, m.tls);
+  var client: StubClient | null = null;
   var node = /*@__INLINE__*/ NodeApp(cfg, {
     clock: clock,
     storage: require("Storage"),
@@ -37,17 +38,17 @@ function boot(): void {
     log: console.log,
     sensors: sensors,
     mqtt: function (willTopic: string) {
-      return new StubClient(connector, willTopic);
+      return (client = new StubClient(connector, willTopic));
     }
   });
   var inputs: InputPin[] = [];
   for (var k = 0; k < cfg.pump!.interlocks.length; k++) inputs.push(/*@__INLINE__*/ DeviceInputPin(cfg.pump!.interlocks[k].pin, cfg.pump!.interlocks[k].pull));
   node.pump = new StubPump(node, inputs);
   (E as any).relay = relay; // the real pump would hold it
-  node.client.start();
+  client!.start();
   if (!startWatchdog(30)) console.log("watchdog: not available on this build");
   onKill(node.shutdown.bind(node));
-  /*@__NOINLINE__*/ drive(node.client as StubClient, node.base);
+  /*@__NOINLINE__*/ drive(client!, node.base);
 }
 
 /*@__NOINLINE__*/ boot();

@@ -82,7 +82,8 @@ export interface NodeParts {
   sensors: (() => Sensor)[];
   /**
    * Builds the MQTT client, given the topic of its Will (the node's status topic). Called once, by the
-   * constructor, which then takes over the client's callbacks and subscribes to the node's inputs.
+   * factory, which then takes over the client's callbacks and subscribes to the node's inputs; the
+   * caller keeps its own reference to start the client once the network is up.
    */
   mqtt: (willTopic: string) => ClientPort;
 }
@@ -197,18 +198,18 @@ function pumpEvent(this: NodeApp, a: boolean | string, b?: string | boolean): vo
   if (this.pump) this._send(base + T_PUMP_ATTRIBUTES, this.pump.attributes(), 1, true);
 }
 
-/** The node: `NodeApp(config, parts)`, then set pump and start the client. */
+/** The node: `NodeApp(config, parts)`, then set pump and start the client (see NodeParts.mqtt). */
 export interface NodeApp extends PumpEvents, DiscoverySource {
   /** "<prefix>/<id>/": every node topic is this plus a suffix (constants.ts T_*). */
   base: string;
-  /** The MQTT client (parts.mqtt): start it once the network is up. */
-  client: ClientPort;
   /** The pump, set by main.ts once built with this node as its PumpEvents; null without one. */
   pump: PumpPort | null;
   /** Graceful shutdown: pump off, retained "offline", DISCONNECT (so the broker sends no Will). */
   shutdown(): void;
 
   // Internal: "_" names are mangled in the bundle.
+  /** The MQTT client (parts.mqtt, which hands it to main.ts as well: it starts it). */
+  _client: ClientPort;
   _clock: Clock;
   _log: (...parts: string[]) => void;
   _storage: StoragePort;
@@ -292,7 +293,7 @@ export var NodeApp = function (config: Config, parts: NodeParts): NodeApp {
   }
   if (node._dRemove.length > 0 || old.length !== current.length) node._flags |= N_DIRTY;
 
-  var client = (node.client = parts.mqtt(base + T_STATUS));
+  var client = (node._client = parts.mqtt(base + T_STATUS));
   client.onConnect = client.onClose = client.onMessage = node._cb;
   // Error lines need no code of ours: the log (console.log) with a prefix, joined by a space.
   client.onError = parts.log.bind(null, "mqtt:");
@@ -315,7 +316,7 @@ var NODE = {
     this._dTimer = undefined;
     this._dPos = -1;
     this._send(this.base + T_STATUS, OFFLINE, 1, true);
-    this.client.end();
+    this._client.end();
   },
 
   // PumpEvents: onChange, onRefused and onInterlock are all pumpEvent (above).
@@ -402,7 +403,7 @@ var NODE = {
 
   /** Publish when connected; false when offline or dropped by the client. */
   _send: function (this: NodeApp, topic: string, payload: string, qos: number, retain: boolean): boolean {
-    var c = this.client;
+    var c = this._client;
     return c.connected && c.publish(topic, payload, qos, retain);
   }
 } as any as NodeApp;
