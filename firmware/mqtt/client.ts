@@ -374,10 +374,11 @@ export class MqttClient {
       if (st !== S_UP && type !== CONNACK) {
         reason = "packet type " + type + " before CONNACK";
       } else if (type === CONNACK) {
-        // Section 3.2: session present flag, return code (table 3.1).
+        // Section 3.2: session present flag, return code (table 3.1; refusals reported by name).
+        var rc = b.charCodeAt(1);
         if (st !== S_CONNACK) reason = "unexpected CONNACK";
         else if (n !== 2) reason = "bad CONNACK length " + n;
-        else if ((i = b.charCodeAt(1))) reason = "connection refused: " + (i < 6 ? ["unacceptable protocol version", "identifier rejected", "server unavailable", "bad username or password", "not authorized"][i - 1] : "return code " + i);
+        else if (rc) reason = "connection refused: " + (rc < 6 ? ["unacceptable protocol version", "identifier rejected", "server unavailable", "bad username or password", "not authorized"][rc - 1] : "return code " + rc);
         else {
           sp = b.charCodeAt(0) & 1;
           this._st = S_UP;
