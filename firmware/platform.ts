@@ -245,10 +245,13 @@ function watchLevel(this: (level: number) => void, e: any): void {
   this(e.state ? 1 : 0);
 }
 
-/** A software I2C bus on two GPIOs (Espruino's `new I2C()`), 100 kHz. */
+/**
+ * A software I2C bus on two GPIOs (Espruino's `new I2C()`), at its default 100 kHz: not given, as the bus
+ * keeps its options object for good.
+ */
 export function i2cBus(sda: number, scl: number): any {
   var bus = new I2C();
-  bus.setup({ sda: sda, scl: scl, bitrate: 100000 });
+  bus.setup({ sda: sda, scl: scl });
   return bus;
 }
 

@@ -44,7 +44,7 @@ function setup(raw: any, storage = new FakeStorage(), random = () => 0) {
     },
     count: () => d.topics().length,
     get removals() {
-      return node._dRemove;
+      return node._dRemove || [];
     },
     busy: () => node._dTimer !== undefined,
     start: () => {

@@ -108,8 +108,8 @@ interface SensorSlot {
   _timer: any;
   /** S_BUSY: a read is running; S_ERROR_SENT: _error reached the broker. */
   _f: number;
-  /** Current failure, "" when the last read was good. */
-  _error: string;
+  /** Current failure; absent while the last read was good. */
+  _error?: string;
   /** slotRun bound to this slot: the callback of its timer and of its driver. */
   _run: (err?: any, sample?: Sample) => void;
   // From the SensorConfig (discovery.ts DiscoverySensor): name, quantities, seconds, decimals.
@@ -157,7 +157,7 @@ function slotRun(this: SensorSlot, err?: any, sample?: Sample): void {
     return;
   }
   if (this._error) node._log("sensor " + this._name + ": ok again");
-  this._error = "";
+  delete this._error;
   if (node.pump) node.pump.sensorOk(this._name);
   for (var q = QT; q <= QP; q++) {
     if (!((this._qm >> q) & 1)) continue;
@@ -216,11 +216,12 @@ export interface NodeApp extends PumpEvents, DiscoverySource {
   _slots: SensorSlot[];
   /** N_* bits: the pump's state was reported, ha.json must be rewritten, interlocks as last reported. */
   _flags: number;
-  /** Topics to empty at the start of the next round (announced last boot, no longer configured). */
-  _dRemove: string[];
+  /** Topics to empty at the start of the next round (announced last boot, no longer configured); deleted once done. */
+  _dRemove?: string[];
   /** Next message of the round (removals first, then configs); -1 when no round runs. */
   _dPos: number;
-  _dTimer: any;
+  /** The round's timer; absent when none is set. */
+  _dTimer?: any;
   /** _on bound to this: the client's onConnect, onClose, onMessage and the discovery timer. */
   _cb: (a?: boolean | string, payload?: string, retained?: boolean) => void;
   _on(a?: boolean | string, payload?: string, retained?: boolean): void;
@@ -252,7 +253,6 @@ export var NodeApp = function (config: Config, parts: NodeParts): NodeApp {
   node._devName = config.device.name;
   node._model = parts.model;
   node._dPos = -1;
-  node._dTimer = undefined;
   node._cb = node._on.bind(node);
   node._slots = [];
   for (var s = 0; s < config.sensors.length; s++) {
@@ -264,7 +264,6 @@ export var NodeApp = function (config: Config, parts: NodeParts): NodeApp {
       _filters: createSensorFilters(sc, parts.clock),
       _timer: undefined,
       _f: 0,
-      _error: "",
       _run: slotRun,
       _name: sc.name,
       _qm: /*@__INLINE__*/ quantityMask(sc.type),
@@ -287,11 +286,12 @@ export var NodeApp = function (config: Config, parts: NodeParts): NodeApp {
   if (!Array.isArray(old)) old = [];
   var current: string[] = [];
   for (var entry, i = 0; (entry = discoveryConfig(node, i)); i++) current.push(entry[0]);
-  node._dRemove = [];
+  var remove: string[] = [];
   for (var k = 0; k < old.length; k++) {
-    if (typeof old[k] === "string" && current.indexOf(old[k]) < 0) node._dRemove.push(old[k]);
+    if (typeof old[k] === "string" && current.indexOf(old[k]) < 0) remove.push(old[k]);
   }
-  if (node._dRemove.length > 0 || old.length !== current.length) node._flags |= N_DIRTY;
+  if (remove.length) node._dRemove = remove;
+  if (remove.length || old.length !== current.length) node._flags |= N_DIRTY;
 
   var client = (node._client = parts.mqtt(base + T_STATUS));
   client.onConnect = client.onClose = client.onMessage = node._cb;
@@ -313,7 +313,7 @@ var NODE = {
       slot._sensor = null;
     }
     if (this._dTimer !== undefined) this._clock.clearTimeout(this._dTimer);
-    this._dTimer = undefined;
+    delete this._dTimer;
     this._dPos = -1;
     this._send(this.base + T_STATUS, OFFLINE, 1, true);
     this._client.end();
@@ -337,10 +337,11 @@ var NODE = {
     var pump = this.pump;
     if (a === undefined) {
       // Discovery: send message _dPos of the round, or end the round after the last one.
-      this._dTimer = undefined;
+      delete this._dTimer;
       if (this._dPos < 0) return;
-      var r = this._dRemove.length;
-      var entry = this._dPos < r ? [this._dRemove[this._dPos], ""] : discoveryConfig(this, this._dPos - r);
+      var remove = this._dRemove;
+      var r = remove ? remove.length : 0;
+      var entry = this._dPos < r ? [remove![this._dPos], ""] : discoveryConfig(this, this._dPos - r);
       if (entry) {
         var ok = this._send(entry[0], entry[1], 1, true);
         if (ok) this._dPos++;
@@ -349,7 +350,7 @@ var NODE = {
       }
       // The whole round was accepted: record what is announced, once, when it changed.
       this._dPos = -1;
-      this._dRemove = [];
+      delete this._dRemove;
       if (!(this._flags & N_DIRTY)) return;
       var list: string[] = [];
       for (var e, j = 0; (e = discoveryConfig(this, j)); j++) list.push(e[0]);
@@ -385,7 +386,7 @@ var NODE = {
     } else if (typeof payload === "string") {
       if (a === base + T_PUMP_SET) {
         if (pump) pump.command(payload, !!retained);
-      } else if (this._ha && a === this._ha + "/" + HA_STATUS && payload === ONLINE && (this._dRemove.length || discoveryConfig(this, 0))) {
+      } else if (this._ha && a === this._ha + "/" + HA_STATUS && payload === ONLINE && (this._dRemove || discoveryConfig(this, 0))) {
         // Home Assistant restarted: a new round after 1-5 s (one round, however many "online" arrive).
         if (this._dTimer !== undefined) this._clock.clearTimeout(this._dTimer);
         this._dPos = 0;
@@ -395,7 +396,7 @@ var NODE = {
       // Closed: the pump counts down to its link-lost OFF; the round stops (the next connect starts over).
       if (pump) pump.linkDown();
       if (this._dTimer !== undefined) this._clock.clearTimeout(this._dTimer);
-      this._dTimer = undefined;
+      delete this._dTimer;
       this._dPos = -1;
       this._log("mqtt: closed (" + a + ")");
     }
