@@ -5,7 +5,7 @@
  * compares algorithms on the host, not Espruino speed.
  */
 import mqttPacket from "mqtt-packet";
-import { feed, P_HEADER, type Framer } from "../firmware/mqtt/parser";
+import { feed, type Framer } from "../firmware/mqtt/parser";
 import { readU16 } from "../firmware/mqtt/packet";
 import type { MqttOptions } from "../firmware/mqtt/client";
 import { encodePublish, clientConnect } from "../test/helpers/mqttpackets";
@@ -19,11 +19,8 @@ const WILL_OPTIONS: MqttOptions = {
 
 /* Decode like the client's PUBLISH handler does: topic and payload strings out of the body. */
 class Sink implements Framer {
-  _ps = P_HEADER;
-  _ph = 0;
-  _pl = 0;
   _pn = 0;
-  _pb = "";
+  _pb?: string;
   _pmax = 1 << 20;
   n = 0;
   last = "";

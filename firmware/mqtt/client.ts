@@ -65,7 +65,7 @@
  * subscriptions one array of strings (packet id + QoS byte + topic), the CONNECT packet is built once.
  */
 import type { Clock, Connector, Link, LinkEvents } from "../types";
-import { feed, P_HEADER, P_STOPPED, P_FATAL, P_SKIPPED } from "./parser";
+import { feed, P_STOPPED, P_FATAL, P_SKIPPED } from "./parser";
 import { encode, PINGREQ_PACKET, DISCONNECT_PACKET } from "./encode";
 import { CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK, PINGRESP, F_DUP } from "./packet";
 
@@ -156,18 +156,12 @@ export class MqttClient {
   private _q: string[] = [];
   /* Subscriptions: 2-byte id of the SUBSCRIBE awaiting SUBACK (0: none), QoS byte (| UNACKED), topic. */
   private _subs: string[] = [];
-  /* Inbound QoS 2 packet ids delivered and waiting for PUBREL. */
-  private _rx2: number[] = [];
-  /** @internal Parser state (parser.ts, Framer). */
-  _ps = P_STOPPED;
+  /* Inbound QoS 2 packet ids delivered and waiting for PUBREL; made on the first QoS 2 message. */
+  private _rx2?: number[];
+  /** @internal Parser state (parser.ts, Framer): stopped while there is no open link. */
+  _pn = P_STOPPED;
   /** @internal */
-  _ph = 0;
-  /** @internal */
-  _pl = 0;
-  /** @internal */
-  _pn = 0;
-  /** @internal */
-  _pb = "";
+  _pb?: string;
   /** @internal */
   _pmax?: number;
 
@@ -325,8 +319,7 @@ export class MqttClient {
     } else if (code === EV_OPEN) {
       if (st !== S_OPENING || !this._link) return;
       this._st = S_CONNACK;
-      this._ps = P_HEADER;
-      this._pb = "";
+      this._pn = 0;
       return this._on(EV_SEND, this._connect);
     } else if (code === EV_TIMER) {
       this._timer = null;
@@ -384,7 +377,7 @@ export class MqttClient {
           this._st = S_UP;
           this.connected = true;
           this._up = now;
-          if (!sp) this._rx2 = [];
+          if (!sp) delete this._rx2;
           // Subscriptions: all again without a session, else those whose SUBACK never came.
           for (i = 0; i < subs.length && this._link; i++) {
             e = subs[i];
@@ -411,14 +404,15 @@ export class MqttClient {
           if (pos + 2 <= n) id = (b.charCodeAt(pos) << 8) | b.charCodeAt(pos + 1);
           pos += 2;
         }
-        var rx2 = this._rx2;
+        // QoS 2 (section 4.3.3, method B): delivered on the first PUBLISH only, its id kept until PUBREL.
+        var rx2 = qos === 2 ? this._rx2 || (this._rx2 = []) : null;
+        var again = rx2 ? rx2.indexOf(id) >= 0 : false;
         if (pos > n) reason = "truncated PUBLISH";
         else if (qos && !id) reason = "PUBLISH with packet id 0";
-        else if (qos === 2 && rx2.indexOf(id) < 0 && rx2.length >= MAX_QOS2_PENDING) reason = "more than " + MAX_QOS2_PENDING + " QoS 2 messages awaiting PUBREL";
+        else if (rx2 && !again && rx2.length >= MAX_QOS2_PENDING) reason = "more than " + MAX_QOS2_PENDING + " QoS 2 messages awaiting PUBREL";
         else {
-          // QoS 2 (section 4.3.3, method B): delivered on the first PUBLISH only, its id kept until PUBREL.
-          if (qos < 2 || rx2.indexOf(id) < 0) {
-            if (qos === 2) rx2.push(id);
+          if (!again) {
+            if (rx2) rx2.push(id);
             if (this.onMessage) this.onMessage(b.substring(2, qos ? pos - 2 : pos), b.substring(pos), (code & 1) === 1, qos, (code & F_DUP) !== 0);
           }
           // PUBACK or PUBREC, after delivery (a no-op when the callback ended the client).
@@ -439,8 +433,9 @@ export class MqttClient {
             break;
           }
         } else if (type === PUBREL) {
-          i = this._rx2.indexOf(id);
-          if (i >= 0) this._rx2.splice(i, 1);
+          var pending = this._rx2;
+          i = pending ? pending.indexOf(id) : -1;
+          if (pending && i >= 0) pending.splice(i, 1);
           this._on(EV_SEND, String.fromCharCode(PUBCOMP << 4, 2, id >> 8, id & 255));
         } else if (type === SUBACK) {
           for (i = 0; i < subs.length; i++) {
@@ -463,8 +458,8 @@ export class MqttClient {
       if (code !== EV_END && (st < S_OPENING || st > S_UP)) return;
       var old = this._link;
       this._link = null;
-      this._ps = P_STOPPED;
-      this._pb = "";
+      this._pn = P_STOPPED;
+      delete this._pb;
       if (old) {
         try {
           old.close();
