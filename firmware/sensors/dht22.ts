@@ -12,9 +12,10 @@
  * edges (half the events of "both") and does not depend on what lastTime means for a filtered watch.
  *
  * Rate: the datasheet asks for >= 2 s between readings. A sample() within 2 s of the last start pulse
- * gets the last reading again (delivered later) if that read succeeded, else an error; the bus is not
- * touched. A failed attempt is retried (options.retries, default 1) 2 s later, so one sample() may take
- * about 2 s per retry.
+ * gets the last reading again (delivered later) if that read succeeded; if it failed, the new read starts
+ * as soon as the 2 s are over (so a node reading every 2 s sees the real failure each time, not a
+ * rate-limit message in between). A failed attempt is retried (options.retries, default 1) 2 s later, so
+ * one sample() may take about 2 s per retry.
  *
  *   var s = createDHT22({ pin: 4, pins: dhtPins(), clock: clock });
  *   s.sample(function (err, v) { ... v.temperature degC, v.humidity %RH ... });
@@ -95,7 +96,8 @@ export interface DHT22 extends Sensor {
   readonly name: string;
   /**
    * Read temperature and humidity; callback(error, sample) comes later, exactly once (about 30 ms, or
-   * 2 s more per retry). Within 2 s of the last start pulse: the last good reading again, or an error.
+   * 2 s more per retry). Within 2 s of the last start pulse: the last good reading again, or (the last
+   * read failed) a read as soon as the 2 s are over.
    * Bound to its sensor; the pin watch (WatchEvent) and the driver's timer (no argument) call it too.
    */
   sample(callback?: SampleCallback | WatchEvent): void;
@@ -163,10 +165,10 @@ function dhtSample(this: DHT22, arg?: SampleCallback | WatchEvent): void {
     s._err = undefined;
     s._attempt = 0;
     s._next = T_START;
-    if (clock.now() - s._lastStart < PERIOD_MS) {
-      if (!s._ok) s._err = "the last read failed less than 2 s ago (at most one read per 2 s)";
-      s._next = T_DELIVER;
-      s._timer = clock.setTimeout(s.sample, 0);
+    var wait = s._lastStart + PERIOD_MS - clock.now();
+    if (wait > 0) {
+      if (s._ok) s._next = T_DELIVER;
+      s._timer = clock.setTimeout(s.sample, s._ok ? 0 : wait);
       return;
     }
   }
