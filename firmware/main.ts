@@ -1,8 +1,9 @@
 /*
  * Boot and wiring: read config.json from Storage, validate it, then build the node from Espruino's
  * globals (through platform.ts) in a safe order:
- *   1. the relay pin driven to its OFF level, then the Pump (which owns it from then on);
- *   2. the node (discovery bookkeeping, sensor timers), the MQTT client with its Will;
+ *   1. the relay pin driven to its OFF level (glitch-free: platform.ts relayPin);
+ *   2. the node (sensor timers, discovery bookkeeping) with the MQTT client and its Will, then the Pump,
+ *      which owns the relay from then on;
  *   3. the network: Wifi on ESP boards, then MQTT once Wifi is up (at once on Linux);
  *   4. the watchdog, and E.on("kill") for a graceful shutdown (pump off, "offline", DISCONNECT).
  * A missing or invalid config is printed field by field; the node then stays off the network with the
@@ -67,6 +68,7 @@ function boot(): void {
   var running = process.env.BOARD;
   if (running && running.indexOf("LINUX") === 0) running = "LINUX";
   var result = validateConfig(raw, running);
+  raw = undefined; // garbage from here on: a lower peak while the rest is built
   var cfg = result.config;
 
   // The relay first: OFF, even when the config is refused (if it names the pin and polarity clearly), so
@@ -125,4 +127,5 @@ function boot(): void {
   }
 }
 
+// Called once: the minifier makes it a function run in place, which nothing references afterwards.
 boot();

@@ -163,9 +163,10 @@ export function startWifi(ssid: string, password: string, client: { start(): voi
 
 /**
  * The relay output: pin driven to `level` without a glitch, then handed over as Espruino's own Pin object
- * (its native write() is digitalWrite; no function object of ours). The level is latched while the pin
- * is still an input, and only then is the driver turned on (manual mode, so it stays an output), so an
- * active-low relay never sees a pulse of the wrong level at boot.
+ * (its native write() is digitalWrite; no function object of ours; its read() would give a boolean, but
+ * nothing reads the relay back). The level is latched while the pin is still an input, and only then is
+ * the driver turned on (manual mode, so it stays an output), so an active-low relay never sees a pulse of
+ * the wrong level at boot.
  */
 export function relayPin(pin: number, level: number): OutputPin {
   pinMode(pin, "input", false);

@@ -296,6 +296,8 @@ test("log lines never carry credentials", () => {
   client.onError("connection refused: not authorized");
   for (var l of lines) assert.ok(!/secret/.test(l), l);
   assert.ok(lines.includes("mqtt: connected"));
+  assert.ok(lines.includes("mqtt: closed (connection refused: not authorized)"));
+  assert.ok(lines.includes("mqtt: connection refused: not authorized"), "client errors are logged with the mqtt: prefix");
 });
 
 test("a read still running at the next interval is not started twice", () => {
