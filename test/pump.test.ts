@@ -401,6 +401,31 @@ test("link back before linkLostOffSeconds: the run goes on to its own end", () =
   assert.deepEqual(t.log.take(), ["ON command", "OFF timeout"]);
 });
 
+test("link lost: the countdown starts when the link was really lost (last packet heard), not when it was noticed", () => {
+  const t = setup({ linkLostOffSeconds: 2, maxRunSeconds: 60 });
+  t.pump.command("ON", false);
+  const lastHeard = t.clock.now();
+  t.clock.tick(7500); // keepalive notices a silently dead link 1.5 x 5 s later
+  assert.equal(t.pump.on, true);
+  t.pump.linkDown(lastHeard);
+  assert.equal(t.pump.on, false, "lost for 7.5 s > 2 s: OFF at once");
+  assert.deepEqual(t.log.take(), ["ON command", "OFF link-lost"]);
+  const u = setup({ linkLostOffSeconds: 5, maxRunSeconds: 60 });
+  u.pump.command("ON", false);
+  const heard = u.clock.now();
+  u.clock.tick(3000);
+  u.pump.linkDown(heard);
+  u.clock.tick(1999);
+  assert.equal(u.pump.on, true);
+  u.clock.tick(1);
+  assert.equal(u.pump.on, false, "5 s after the last packet");
+  const v = setup({ linkLostOffSeconds: 5 });
+  v.pump.command("ON", false);
+  v.pump.linkDown(v.clock.now() + 10000); // a time in the future counts as now
+  v.clock.tick(4999);
+  assert.equal(v.pump.on, true);
+});
+
 test("link lost with linkLostOffSeconds 0: OFF immediately", () => {
   const t = setup({ linkLostOffSeconds: 0 });
   t.pump.command("ON", false);

@@ -119,8 +119,12 @@ export interface Pump {
   command(payload: string, retained: boolean): void;
   /** The MQTT session is up: commands may start the pump again. */
   linkUp(): void;
-  /** The MQTT session is lost: OFF after cfg.linkLostOffSeconds (0: at once) unless linkUp() comes first. */
-  linkDown(): void;
+  /**
+   * The MQTT session is lost: OFF after cfg.linkLostOffSeconds (0: at once) unless linkUp() comes first.
+   * sinceMs (clock time): when the link was really lost, e.g. the last packet heard from the broker when
+   * keepalive found a silently dead link late; the countdown starts there. Default: now.
+   */
+  linkDown(sinceMs?: number): void;
   /** A valid reading arrived from sensor `name` (only cfg.requires.sensor matters). Cheap: no timer work. */
   sensorOk(name: string): void;
   /** JSON for pump/attributes: reason of the last change, seconds run and left in the current run (0 when
@@ -312,9 +316,10 @@ Pump.prototype = {
     this._run(RUN_ARM);
   },
 
-  linkDown: function (this: Pump): void {
+  linkDown: function (this: Pump, sinceMs?: number): void {
     if (this._downMs !== NONE) return; // repeated: the countdown keeps its start
-    this._downMs = this._clock.now();
+    var now = this._clock.now();
+    this._downMs = sinceMs !== undefined && sinceMs < now ? sinceMs : now;
     this._run(RUN_DUE); // with linkLostOffSeconds 0 the deadline is now
   },
 
