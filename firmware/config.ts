@@ -363,7 +363,9 @@ export function validateConfig(raw: any, runningBoard?: string): ConfigResult {
 
   var relay = null;
   var rp = o.pump && typeof o.pump === "object" ? o.pump : null;
-  if (board && rp && (rp.activeLow === undefined || rp.activeLow === true || rp.activeLow === false)) {
+  // Only on the board the config was written for: on another board that GPIO may be something else.
+  var boardOk = board && (!runningBoard || runningBoard.indexOf(board.espruino) === 0);
+  if (board && boardOk && rp && (rp.activeLow === undefined || rp.activeLow === true || rp.activeLow === false)) {
     var rpin = resolvePin(board, rp.pin);
     if (rpin >= 0 && board.outputs.indexOf(rpin) >= 0) relay = { pin: rpin, activeLow: rp.activeLow === true };
   }

@@ -154,4 +154,6 @@ test("config: the relay pin and polarity are known even when the config is refus
   assert.equal(validateConfig({ board: "nope", pump: { pin: "D5" } }).relay, null);
   assert.deepEqual(validateConfig(example()).relay, { pin: 14, activeLow: false });
   assert.equal(validateConfig(example()).config!.boardName, "NodeMCU v1 (ESP8266)");
+  assert.equal(validateConfig(example(), "ESP32").relay, null, "a config for another board names no safe pin here");
+  assert.deepEqual(validateConfig(c, "ESP8266_4MB").relay, { pin: 14, activeLow: true });
 });
