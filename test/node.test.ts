@@ -150,9 +150,10 @@ test("pump events publish state (retained) and attributes; refusals go to the er
   client.up();
   client.clear();
   node.onChange(true, "command");
+  // State is QoS 0 retained: republished in full at every connect, it never fills the QoS 1 in-flight list.
   assert.deepEqual(client.published.map((p) => [p.topic, p.payload, p.qos, p.retain]), [
-    ["home/node1/pump", "ON", 1, true],
-    ["home/node1/pump/attributes", '{"reason":"boot"}', 1, true]
+    ["home/node1/pump", "ON", 0, true],
+    ["home/node1/pump/attributes", '{"reason":"boot"}', 0, true]
   ]);
   client.clear();
   node.onRefused('interlock "tank_full" is active');
@@ -162,7 +163,7 @@ test("pump events publish state (retained) and attributes; refusals go to the er
   assert.deepEqual(JSON.parse(e.payload), { source: "pump", message: 'interlock "tank_full" is active' });
   client.clear();
   node.onInterlock("people_present", true);
-  assert.deepEqual(client.published.map((p) => [p.topic, p.payload, p.retain]), [["home/node1/interlock/people_present", "ON", true]]);
+  assert.deepEqual(client.published.map((p) => [p.topic, p.payload, p.qos, p.retain]), [["home/node1/interlock/people_present", "ON", 0, true]]);
 });
 
 test("pump/set messages reach pump.command with their retained flag; other topics do not", () => {

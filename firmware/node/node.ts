@@ -11,6 +11,12 @@
  * after a reconnect if it could not be sent, and the sensor is tried again at its next interval. A sensor
  * whose constructor threw (chip missing at boot) is constructed again at each interval.
  *
+ * QoS: state (pump, attributes, interlocks, readings) is published retained at QoS 0. It is republished
+ * in full on every connect, so a message lost with a dying link is replaced at the next CONNACK, and state
+ * never competes with discovery for the client's bounded QoS 1 in-flight list (a reconnect that resent
+ * old QoS 1 messages used to fill it and drop the newest state). Presence ("online") and discovery use
+ * QoS 1.
+ *
  * Discovery rounds (the payloads: discovery.ts). Every connect starts a round (the broker may have lost
  * its retained messages); "online" on <ha prefix>/status (Home Assistant restarted) starts one after a
  * random 1-5 s, so that a house full of nodes does not answer at the same instant. A round sends its
@@ -181,21 +187,21 @@ function pumpEvent(this: NodeApp, a: boolean | string, b?: string | boolean): vo
   if (typeof a === "boolean") {
     this._flags |= N_PUMP_KNOWN;
     this._log("pump: " + (a ? "ON" : "OFF") + " (" + b + ")");
-    this._send(base + T_PUMP, a ? ON : OFF, 1, true);
+    this._send(base + T_PUMP, a ? ON : OFF, 0, true);
   } else if (typeof b === "boolean") {
     var i = this._locks ? this._locks.indexOf(a) : -1;
     if (i < 0) return;
     var bit = 1 << (N_LOCKS + 2 * i);
     this._flags = (this._flags | bit) & ~(bit << 1);
     if (b) this._flags |= bit << 1;
-    this._send(base + T_INTERLOCK + "/" + a, b ? ON : OFF, 1, true);
+    this._send(base + T_INTERLOCK + "/" + a, b ? ON : OFF, 0, true);
     return;
   } else {
     this._log("pump: refused: " + a);
     this._send(base + T_ERROR, "{\"source\":\"pump\",\"message\":" + JSON.stringify(a) + "}", 0, false);
   }
   // A change and a refusal both show in the attributes (reason; counters, last refusal).
-  if (this.pump) this._send(base + T_PUMP_ATTRIBUTES, this.pump.attributes(), 1, true);
+  if (this.pump) this._send(base + T_PUMP_ATTRIBUTES, this.pump.attributes(), 0, true);
 }
 
 /** The node: `NodeApp(config, parts)`, then set pump and start the client (see NodeParts.mqtt). */
@@ -363,13 +369,13 @@ var NODE = {
       if (pump) {
         pump.linkUp();
         if (this._flags & N_PUMP_KNOWN) {
-          this._send(base + T_PUMP, pump.on ? ON : OFF, 1, true);
-          this._send(base + T_PUMP_ATTRIBUTES, pump.attributes(), 1, true);
+          this._send(base + T_PUMP, pump.on ? ON : OFF, 0, true);
+          this._send(base + T_PUMP_ATTRIBUTES, pump.attributes(), 0, true);
         }
         var locks = this._locks || [];
         for (var i = 0; i < locks.length; i++) {
           var bit = 1 << (N_LOCKS + 2 * i);
-          if (this._flags & bit) this._send(base + T_INTERLOCK + "/" + locks[i], this._flags & (bit << 1) ? ON : OFF, 1, true);
+          if (this._flags & bit) this._send(base + T_INTERLOCK + "/" + locks[i], this._flags & (bit << 1) ? ON : OFF, 0, true);
         }
       }
       // A sensor error that could not be sent goes now; readings go again at the next interval.
