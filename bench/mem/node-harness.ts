@@ -31,6 +31,7 @@ var CONNECT = "\x10\x15\x00\x04MQTT\x04\x02\x00\x00\x00\x09nodebench";
 export class StubClient {
   connected = false;
   publishes = 0;
+  _rx = 0;
   onConnect: (sessionPresent: boolean) => void;
   onClose: (reason: string) => void;
   onMessage: (topic: string, payload: string, retained: boolean, qos: number, dup: boolean) => void;

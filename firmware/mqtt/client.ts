@@ -151,7 +151,11 @@ export class MqttClient {
   private _timer: any = null;
   private _up = 0;
   private _tx = 0;
-  private _rx = 0;
+  /**
+   * Clock time (ms) of the last packet received. Read by the node: when keepalive finds a silently dead
+   * link 1.5 x keepalive late, the pump's link-lost countdown starts from here, not from the detection.
+   */
+  _rx = 0;
   /* 1 while a PINGREQ awaits its PINGRESP (a number: a boolean field costs one JsVar more). */
   private _ping = 0;
   private _id = 0;

@@ -55,6 +55,8 @@ export interface ClientPort extends MqttPort {
   onClose: (reason: string) => void;
   onMessage: (topic: string, payload: string, retained: boolean, qos: number, dup: boolean) => void;
   onError: (message: string) => void;
+  /** Clock time (ms) of the last packet received from the broker. */
+  _rx: number;
   start(): void;
   end(): void;
 }
@@ -64,7 +66,7 @@ export interface PumpPort {
   readonly on: boolean;
   command(payload: string, retained: boolean): void;
   linkUp(): void;
-  linkDown(): void;
+  linkDown(sinceMs?: number): void;
   sensorOk(name: string): void;
   attributes(): string;
   allOff(reason: string): void;
@@ -399,8 +401,9 @@ var NODE = {
         this._dTimer = this._clock.setTimeout(this._cb, RESEND_MIN_MS + Math.floor(Math.random() * RESEND_SPREAD_MS));
       }
     } else {
-      // Closed: the pump counts down to its link-lost OFF; the round stops (the next connect starts over).
-      if (pump) pump.linkDown();
+      // Closed: the pump counts down to its link-lost OFF from the last packet heard (a silently dead link
+      // is found by keepalive only 1.5 x keepalive later); the round stops (the next connect starts over).
+      if (pump) pump.linkDown(this._client._rx);
       if (this._dTimer !== undefined) this._clock.clearTimeout(this._dTimer);
       delete this._dTimer;
       this._dPos = -1;

@@ -17,6 +17,8 @@ export interface Published {
 
 export class FakeClient {
   connected = false;
+  /** Clock time of the last packet heard (the node passes it to pump.linkDown). */
+  _rx = 0;
   published: Published[] = [];
   subscribed: { topic: string; qos: number }[] = [];
   /** What publish() returns; a function gets the attempt to decide. */

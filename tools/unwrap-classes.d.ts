@@ -1,0 +1,1 @@
+export function unwrapClasses(): { name: string; transform(code: string, id?: string): { code: string; map: unknown } | null };
