@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { discoveryConfig, DISCOVERY_FILE, GAP_MS, RETRY_MS, RESEND_MIN_MS } from "../firmware/node/discovery.ts";
 import { NodeApp } from "../firmware/node/node.ts";
 import { VERSION, SUPPORT_URL } from "../firmware/constants.ts";
-import { FakeClock } from "./helpers/fake-clock.ts";
+import { FakeClock } from "./helpers/fakeclock.ts";
 import { FakeClient, FakeStorage, ScriptedSensor, sampleRaw, config, haExpand, nodeParts } from "./helpers/node-fakes.ts";
 
 const MODEL = "NodeMCU v1 (ESP8266)";

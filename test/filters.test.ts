@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { FakeClock } from "./helpers/fake-clock.ts";
+import { FakeClock } from "./helpers/fakeclock.ts";
 import { createSensorFilters, RESEND } from "../firmware/filters.ts";
 import type { SensorConfig } from "../firmware/config.ts";
 

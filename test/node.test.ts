@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { NodeApp, R_SHUTDOWN, SENSOR_FIRST_MS, SENSOR_STAGGER_MS } from "../firmware/node/node.ts";
 import { formatNumber } from "../firmware/node/publisher.ts";
 import { GAP_MS } from "../firmware/node/discovery.ts";
-import { FakeClock } from "./helpers/fake-clock.ts";
+import { FakeClock } from "./helpers/fakeclock.ts";
 import { FakeClient, FakePump, ScriptedSensor, sampleRaw, config, nodeParts } from "./helpers/node-fakes.ts";
 import type { Sample, Sensor } from "../firmware/types.ts";
 

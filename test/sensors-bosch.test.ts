@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { FakeClock } from "./helpers/fake-clock.ts";
+import { FakeClock } from "./helpers/fakeclock.ts";
 import { createBoschSensor, configureBoschSensor, boschFine, boschPressure, boschHumidity, boschMeasureMs, decodeCalibration, T1, T3, P9, H1, H2, H3, H4, H5, H6, type BoschOptions } from "../firmware/sensors/bosch.ts";
 import { BoschChip, registerIO, encodeCalibration, DEFAULT_CALIBRATION } from "../sim/hw/bosch.ts";
 import type { RegisterIO, Sample } from "../firmware/types.ts";

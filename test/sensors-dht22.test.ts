@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { FakeClock } from "./helpers/fake-clock.ts";
+import { FakeClock } from "./helpers/fakeclock.ts";
 import { createDHT22, configureDHT22, type DHTPins, type WatchEvent } from "../firmware/sensors/dht22.ts";
 import { DHT22Model, dht22Edges, encodeFrame } from "../sim/hw/dht22.ts";
 import type { Sample } from "../firmware/types.ts";

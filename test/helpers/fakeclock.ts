@@ -9,6 +9,7 @@
  *   clock.pending();                         // timers still set (leak checks)
  *   clock.next();                            // ms until the next timer, or -1
  *   clock.runNext();                         // jump to the next timer and fire it; returns its delay, or -1
+ *   clock.runAll();                          // fire everything, however far away
  *
  * Like Espruino's own timers (ARCHITECTURE.md, "Espruino timer semantics"), clearing with an undefined
  * id throws, so code that would break on a device breaks here too. Clearing an id that already fired or
@@ -87,6 +88,12 @@ export class FakeClock implements Clock {
     const d = this.next();
     if (d >= 0) this.tick(d);
     return d;
+  }
+
+  /** Fire everything, however far away (bounded so a self-rearming timer cannot hang a test). */
+  runAll(maxTimers = 10000): void {
+    while (this.timers.length && maxTimers-- > 0) this.runNext();
+    if (this.timers.length) throw new Error("FakeClock.runAll: timers still pending after the limit");
   }
 
   private earliest(): Timer | undefined {
