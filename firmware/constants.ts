@@ -35,8 +35,7 @@ export const VERSION = "0.1.0";
 
 /** Project name: Home Assistant's origin.name and device manufacturer. */
 export const PROJECT = "pumpnode";
-/** Where users find help: Home Assistant's origin.support_url (change it where the project is hosted). */
-export const SUPPORT_URL = "https://github.com/pumpnode/pumpnode";
+
 /** Quantity names: the last topic level of a reading, <prefix>/<id>[/<sensor>]/<quantity>. */
 export const Q_TEMPERATURE = "temperature";
 export const Q_HUMIDITY = "humidity";

@@ -8,7 +8,7 @@ import { test, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { discoveryConfig, DISCOVERY_FILE, GAP_MS, RETRY_MS, RESEND_MIN_MS } from "../firmware/node/discovery.ts";
 import { NodeApp } from "../firmware/node/node.ts";
-import { VERSION, SUPPORT_URL } from "../firmware/constants.ts";
+import { VERSION } from "../firmware/constants.ts";
 import { FakeClock } from "./helpers/fakeclock.ts";
 import { FakeClient, FakeStorage, ScriptedSensor, sampleRaw, config, haExpand, nodeParts } from "./helpers/node-fakes.ts";
 
@@ -64,14 +64,14 @@ function setup(raw: any, storage = new FakeStorage(), random = () => 0) {
 const TAIL =
   ',"avty_t":"~/status","pl_avail":"online","pl_not_avail":"offline",' +
   '"dev":{"ids":["node1"],"name":"Garden tank","mdl":"NodeMCU v1 (ESP8266)","sw":"' + VERSION + '","mf":"pumpnode"},' +
-  '"o":{"name":"pumpnode","sw":"' + VERSION + '","url":"' + SUPPORT_URL + '"}';
+  '"o":{"name":"pumpnode","sw":"' + VERSION + '"}';
 /* The same blocks as Home Assistant reads them. */
 const COMMON = {
   availability_topic: "home/node1/status",
   payload_available: "online",
   payload_not_available: "offline",
   device: { identifiers: ["node1"], name: "Garden tank", model: "NodeMCU v1 (ESP8266)", sw_version: VERSION, manufacturer: "pumpnode" },
-  origin: { name: "pumpnode", sw_version: VERSION, support_url: SUPPORT_URL }
+  origin: { name: "pumpnode", sw_version: VERSION }
 };
 
 test("topics of the sample node: three sensors, the pump switch, two interlocks", () => {

@@ -17,7 +17,7 @@
  * dropped once published: the ESP8266 holds one payload (~0.45 KB) at a time. All the building code is
  * this one function: nothing of it outlives the call but its own function object.
  */
-import { ONLINE, OFFLINE, ON, OFF, VERSION, PROJECT, SUPPORT_URL, T_STATUS, T_PUMP, T_PUMP_SET, T_PUMP_ATTRIBUTES, T_INTERLOCK } from "../constants";
+import { ONLINE, OFFLINE, ON, OFF, VERSION, PROJECT, T_STATUS, T_PUMP, T_PUMP_SET, T_PUMP_ATTRIBUTES, T_INTERLOCK } from "../constants";
 import { QT, QH, quantityName } from "./publisher";
 
 /** Storage file with the list of config topics announced last time. */
@@ -120,6 +120,6 @@ export function discoveryConfig(src: DiscoverySource, i: number): string[] | nul
       // Availability, device and origin blocks, the same for every entity.
       ",\"avty_t\":\"~/" + T_STATUS + "\",\"pl_avail\":\"" + ONLINE + "\",\"pl_not_avail\":\"" + OFFLINE +
       "\",\"dev\":{\"ids\":[\"" + id.substr(0, id.length - 1) + "\"],\"name\":" + JSON.stringify(src._devName) + ",\"mdl\":" + JSON.stringify(src._model) +
-      sw + ",\"mf\":" + project + "},\"o\":{\"name\":" + project + sw + ",\"url\":\"" + SUPPORT_URL + "\"}}"
+      sw + ",\"mf\":" + project + "},\"o\":{\"name\":" + project + sw + "}}"
   ];
 }
