@@ -16,22 +16,13 @@ import { join } from "node:path";
 import mqtt from "mqtt";
 import { startSecureBroker } from "./helpers/secure-broker.ts";
 import { startDevice, DEFAULT_BUNDLE, ROOT, type SimDevice } from "../sim/api.ts";
+import { sleep, until } from "./helpers/sim-fixtures.ts";
 
 const MQTT_PASSWORD = "Mq77-s3cret-pw";
 const WIFI_PASSWORD = "W1fi-s3cret-pw";
 const WRONG_PASSWORD = "Wr0ng-s3cret-pw";
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
-async function until(what: string, cond: () => boolean, timeoutMs: number, d?: SimDevice): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out after " + timeoutMs + " ms waiting for " + what + (d ? "; device console:\n" + d.console.slice(-20).join("\n") : ""));
-    await sleep(20);
-  }
-}
 
 /** Where a secret might show: as is, and base64 (a careless "encode" of it). */
 function leaks(text: string, secrets: string[]): string[] {

@@ -20,6 +20,7 @@ import mqtt, { type MqttClient } from "mqtt";
 import fc from "fast-check";
 import { Broker } from "./helpers/mosquitto.ts";
 import { startDevice, DEFAULT_BUNDLE, type SimDevice } from "../sim/api.ts";
+import { sleep, until } from "./helpers/sim-fixtures.ts";
 
 const RESTARTS = 20;
 const STABLE_MS = 30000;
@@ -33,17 +34,7 @@ interface Msg {
   at: number;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
-async function until(what: string, cond: () => boolean, timeoutMs: number, d?: SimDevice): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out after " + timeoutMs + " ms waiting for " + what + (d ? "; device console:\n" + d.console.slice(-20).join("\n") : ""));
-    await sleep(20);
-  }
-}
 
 /** What the simulated device holds (sim/runtime.ts): timers, watches and sockets the bundle has open. */
 function resources(d: SimDevice): { timers: number; watches: number; sockets: number } {

@@ -14,6 +14,7 @@ import { existsSync } from "node:fs";
 import mqtt, { type MqttClient } from "mqtt";
 import { Broker } from "./helpers/mosquitto.ts";
 import { startDevice, DEFAULT_BUNDLE, type SimDevice } from "../sim/api.ts";
+import { sleep, until } from "./helpers/sim-fixtures.ts";
 
 const KEEPALIVE_S = 5;
 /*
@@ -28,18 +29,6 @@ interface Msg {
   text: string;
   retain: boolean;
   at: number;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-async function until(what: string, cond: () => boolean, timeoutMs: number, d?: SimDevice | null): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out after " + timeoutMs + " ms waiting for " + what + (d ? "; device console:\n" + d.console.slice(-20).join("\n") : ""));
-    await sleep(20);
-  }
 }
 
 /** One broker, Home Assistant's side subscribed to the node's topics, one device. */

@@ -22,6 +22,7 @@ import mqtt from "mqtt";
 import fc from "fast-check";
 import { Broker } from "./helpers/mosquitto.ts";
 import { startDevice, DEFAULT_BUNDLE, type SimDevice } from "../sim/api.ts";
+import { sleep, until } from "./helpers/sim-fixtures.ts";
 
 const TOTAL = 10000;
 const BATCH = 250;
@@ -31,17 +32,7 @@ const RUN_SLACK_MS = 250;
 /** From our drive of the interlock pin to the relay's OFF edge (one trip through the device's event queue). */
 const INTERLOCK_SLACK_MS = 100;
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
-async function until(what: string, cond: () => boolean, timeoutMs: number, d?: SimDevice): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out after " + timeoutMs + " ms waiting for " + what + (d ? "; device console:\n" + d.console.slice(-20).join("\n") : ""));
-    await sleep(10);
-  }
-}
 
 /** May this payload start the pump? Looser than firmware/pump/command.ts on purpose (see header). */
 function mayStart(p: Buffer): boolean {

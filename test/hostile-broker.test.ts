@@ -15,21 +15,12 @@ import { existsSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import fc from "fast-check";
 import { startDevice, DEFAULT_BUNDLE, type SimDevice } from "../sim/api.ts";
+import { sleep, until } from "./helpers/sim-fixtures.ts";
 
 /** The steady-state budget of the whole firmware (ARCHITECTURE.md), as the simulator estimates it. */
 const MEMORY_BOUND = 640;
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
-async function until(what: string, cond: () => boolean, timeoutMs: number, d?: SimDevice): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out after " + timeoutMs + " ms waiting for " + what + (d ? "; device console:\n" + d.console.slice(-20).join("\n") : ""));
-    await sleep(20);
-  }
-}
 
 /** MQTT fixed header + remaining length (section 2.2.3). */
 function packet(header: number, body: Buffer): Buffer {

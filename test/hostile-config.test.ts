@@ -13,10 +13,8 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { startDevice, DEFAULT_BUNDLE } from "../sim/api.ts";
+import { sleep } from "./helpers/sim-fixtures.ts";
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 function good(port: number): any {
   return {

@@ -15,6 +15,7 @@ import mqtt, { type MqttClient } from "mqtt";
 import { Broker } from "./helpers/mosquitto.ts";
 import { haExpand } from "./helpers/node-fakes.ts";
 import { startDevice, type SimDevice, DEFAULT_BUNDLE } from "../sim/api.ts";
+import { sleep, until } from "./helpers/sim-fixtures.ts";
 
 let broker: Broker;
 
@@ -55,17 +56,7 @@ async function retained(filters: string[]): Promise<Map<string, string>> {
   return m;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
-async function until(what: string, cond: () => boolean, timeoutMs: number, d?: SimDevice): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out waiting for " + what + (d ? "; device console:\n" + d.console.slice(-15).join("\n") : ""));
-    await sleep(25);
-  }
-}
 
 function nodeConfig(id: string, over?: (c: any) => void): any {
   const c: any = {

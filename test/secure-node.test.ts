@@ -15,6 +15,7 @@ import { existsSync } from "node:fs";
 import mqtt, { type MqttClient } from "mqtt";
 import { startSecureBroker, type SecureBroker } from "./helpers/secure-broker.ts";
 import { startDevice, DEFAULT_BUNDLE, type SimDevice } from "../sim/api.ts";
+import { sleep, until } from "./helpers/sim-fixtures.ts";
 
 const USERS = { node1: "pw-node1-Xy7", node2: "pw-node2-Qz3", homeassistant: "pw-ha-Lm9" };
 let sb: SecureBroker;
@@ -27,17 +28,7 @@ after(async () => {
   await sb.broker.close();
 });
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
-async function until(what: string, cond: () => boolean, timeoutMs: number, d?: SimDevice): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out after " + timeoutMs + " ms waiting for " + what + (d ? "; device console:\n" + d.console.slice(-20).join("\n") : ""));
-    await sleep(20);
-  }
-}
 
 function nodeConfig(id: string, username?: string, password?: string): any {
   const mqttCfg: any = { host: "127.0.0.1", port: sb.port, keepaliveSeconds: 5 };

@@ -22,6 +22,7 @@ import { createServer as createTlsServer } from "node:tls";
 import mqtt from "mqtt";
 import { startSecureBroker, type SecureBroker } from "./helpers/secure-broker.ts";
 import { startDevice, DEFAULT_BUNDLE, type SimDevice } from "../sim/api.ts";
+import { sleep, until } from "./helpers/sim-fixtures.ts";
 
 const USERS = { tls1: "pw-tls1-Hk4", homeassistant: "pw-ha-Tt8" };
 let sb: SecureBroker;
@@ -34,17 +35,7 @@ after(async () => {
   await sb.broker.close();
 });
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
-async function until(what: string, cond: () => boolean, timeoutMs: number, d?: SimDevice): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out after " + timeoutMs + " ms waiting for " + what + (d ? "; device console:\n" + d.console.slice(-20).join("\n") : ""));
-    await sleep(20);
-  }
-}
 
 /*
  * Power cut with a TLS socket open makes the simulator throw ("This handle type cannot be sent":
