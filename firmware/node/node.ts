@@ -43,7 +43,7 @@
  */
 import type { Clock, Sample, Sensor } from "../types";
 import type { Config } from "../config";
-import type { PumpEvents } from "../pump/pump";
+import type { Pump, PumpEvents } from "../pump/pump";
 import { createSensorFilters, RESEND, type SensorFilters } from "../filters";
 import { QT, QH, QP, quantityName, quantityMask, formatNumber, nodeBase, type MqttPort } from "./publisher";
 import { discoveryConfig, DISCOVERY_FILE, GAP_MS, RETRY_MS, RESEND_MIN_MS, RESEND_SPREAD_MS, type StoragePort, type DiscoverySource } from "./discovery";
@@ -61,16 +61,8 @@ export interface ClientPort extends MqttPort {
   end(): void;
 }
 
-/** The pump as the node drives it (firmware/pump/pump.ts). */
-export interface PumpPort {
-  readonly on: boolean;
-  command(payload: string, retained: boolean): void;
-  linkUp(): void;
-  linkDown(sinceMs?: number): void;
-  sensorOk(name: string): void;
-  attributes(): string;
-  allOff(reason: string): void;
-}
+/** The pump as the node drives it: the part of firmware/pump/pump.ts's interface it calls (tests pass fakes). */
+export type PumpPort = Pick<Pump, "on" | "command" | "linkUp" | "linkDown" | "sensorOk" | "attributes" | "allOff">;
 
 /** What main.ts (or a test) gives the node besides the config. Nothing of it is kept but what is used. */
 export interface NodeParts {
