@@ -11,7 +11,11 @@
  *    pump ON and OFF while it runs.
  *  - mqtt-app: issue 3's reference app (connect, subscribe one topic, publish a number every 200 ms) built
  *    from bench/mem/mqtt-app.ts with our client. ESPRUINO.md's reference: tinyMQTT peaked at ~250 JsVars.
- * Prints boot, steady-state and peak samples (process.memory().usage, after GC, every 250 ms).
+ * Prints boot, steady-state and peak samples (process.memory().usage, after GC, every 250 ms): the whole
+ * device's usage, the interpreter's own JsVars included (about 56 with the probe on the 1600 build), as the
+ * goals count them; for the firmware, minus what the I2C prelude itself holds (measured alone).
+ * BENCH_BREAKDOWN=1 adds E.getSizeOf of every global; BENCH_DUMP=file writes E.dumpVariables() for
+ * bench/memdump.ts (where the JsVars are, as a dominator tree).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, unlinkSync, writeFileSync } from "node:fs";
@@ -20,7 +24,7 @@ import { join } from "node:path";
 import mqtt from "mqtt";
 import { Broker } from "../test/helpers/mosquitto.ts";
 import { BoschChip } from "../sim/hw/bosch.ts";
-import { espruinoBin, runOnEspruino, memoryProbe, parseProbe } from "./espruino.ts";
+import { espruinoBin, runOnEspruino, memoryProbe, parseProbe, breakdownProbe, printBreakdown } from "./espruino.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 12);
 
@@ -67,8 +71,13 @@ async function firmware(broker: Broker): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "membench-"));
   const preludeOnly = join(dir, "prelude.js");
   writeFileSync(preludeOnly, prelude);
+  // What the interpreter itself holds (with the probe) is part of the device's usage; the prelude is not.
+  const emptyFile = join(dir, "empty.js");
+  writeFileSync(emptyFile, "");
+  const empty = parseProbe(await runOnEspruino({ bundle: emptyFile, seconds: 2, append: memoryProbe(250) }));
   const base = parseProbe(await runOnEspruino({ bundle: preludeOnly, seconds: 2, append: memoryProbe(250) }));
-  const preludeCost = base.length ? Math.min(...base) : 0;
+  const interpreter = empty.length ? Math.min(...empty) : 0;
+  const preludeCost = (base.length ? Math.min(...base) : 0) - interpreter;
 
   const bundle = join(dir, "fw.js");
   const { readFileSync } = await import("node:fs");
@@ -82,15 +91,16 @@ async function firmware(broker: Broker): Promise<void> {
     ha.publish("home/bench1/pump/set", Math.random() < 0.5 ? "ON" : "OFF");
   }, 1500);
   const lines = await runOnEspruino({
-    bundle, seconds: SECONDS, config, append: memoryProbe(250),
+    bundle, seconds: SECONDS, config, append: memoryProbe(250) + breakdownProbe(SECONDS * 1000 - 1500),
     onLine: process.env.BENCH_VERBOSE ? (l) => console.log("  | " + l) : undefined
   });
   clearInterval(timer);
   await ha.endAsync();
   const errors = lines.filter((l) => /Uncaught|MEMORY|Error/.test(l));
   console.log(summary("firmware (BME280 + pump + 2 interlocks + discovery)", parseProbe(lines), preludeCost) +
-    `; prelude ${preludeCost} subtracted; ${seen} messages seen by MQTT.js`);
+    `; the interpreter's own ${interpreter} included, the I2C prelude's ${preludeCost} subtracted; ${seen} messages seen by MQTT.js`);
   if (errors.length) console.log("  errors on the device: " + errors.slice(0, 5).join(" | "));
+  printBreakdown(lines);
 }
 
 async function mqttApp(broker: Broker): Promise<void> {
@@ -98,11 +108,12 @@ async function mqttApp(broker: Broker): Promise<void> {
   const bundle = "dist/bench-mqtt-app.js";
   execFileSync("node_modules/.bin/rollup", ["-c", "--silent", "-i", "bench/mem/mqtt-app.ts", "-o", bundle], { stdio: "inherit" });
   const lines = await runOnEspruino({
-    bundle, seconds: SECONDS, config: { host: "127.0.0.1", port: broker.port }, append: memoryProbe(250),
+    bundle, seconds: SECONDS, config: { host: "127.0.0.1", port: broker.port }, append: memoryProbe(250) + breakdownProbe(SECONDS * 1000 - 1500),
     onLine: process.env.BENCH_VERBOSE ? (l) => console.log("  | " + l) : undefined
   });
   const published = lines.filter((l) => /^published /.test(l)).length;
   console.log(summary("mqtt-app (connect, subscribe, publish every 200 ms)", parseProbe(lines)) + "; reference: tinyMQTT ~250 peak (ESPRUINO.md)" + (published ? "" : ""));
+  printBreakdown(lines);
 }
 
 /** Any entry under bench/mem/: `tsx bench/memory.ts entry bench/mem/pump.ts [config.json]`. */
@@ -117,12 +128,13 @@ async function entry(broker: Broker, file: string, configFile?: string): Promise
   const config = configFile ? JSON.parse(readFileSync(configFile, "utf8")) : { host: "127.0.0.1", port: broker.port };
   if (config.mqtt && config.mqtt.port === 0) config.mqtt.port = broker.port;
   const lines = await runOnEspruino({
-    bundle, seconds: SECONDS, config, append: memoryProbe(250),
+    bundle, seconds: SECONDS, config, append: memoryProbe(250) + breakdownProbe(SECONDS * 1000 - 1500),
     onLine: process.env.BENCH_VERBOSE ? (l) => console.log("  | " + l) : undefined
   });
   const errors = lines.filter((l) => /Uncaught|MEMORY|Error/.test(l));
   console.log(summary(file, parseProbe(lines)));
   if (errors.length) console.log("  errors on the device: " + errors.slice(0, 5).join(" | "));
+  printBreakdown(lines);
 }
 
 async function main(): Promise<void> {

@@ -61,7 +61,8 @@ export interface SensorFilters {
 /** SensorFilters.push */
 function filterPush(this: SensorFilters, q: number, value?: any): number | null {
   var s = this._s;
-  if (q === RESEND) for (var i = 0; i < 3; i++) s[1 + i * PER_Q + SENT] = NaN;
+  var i; // declared before both loops: Espruino does not hoist var (the second loop would use a global i)
+  if (q === RESEND) for (i = 0; i < 3; i++) s[1 + i * PER_Q + SENT] = NaN;
   if (typeof value !== "number" || value !== value || value === Infinity || value === -Infinity) return null;
   var b = 1 + q * PER_Q;
   var v = (q === Q_PRESSURE ? value / 100 : value) + s[b + OFFSET];

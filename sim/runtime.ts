@@ -27,6 +27,7 @@ import type { BoardInfo } from "../boards/types";
 import type { I2CDevice, DHT22Device } from "./hw/types";
 import { dht22Edges } from "./hw/dht22";
 import { StorageDir } from "./storage";
+import { hoistingFindings } from "../tools/guard";
 import { MISSING_GLOBALS, MISSING_MEMBERS } from "./espruino-builtins";
 
 export type RebootKind = "power" | "load" | "reset" | "watchdog" | "reboot";
@@ -322,7 +323,11 @@ export class Runtime {
     this.startWatchdogTimer();
     if (kind !== "reset") {
       const code = this.storage.read(".bootcde");
-      if (code !== undefined) {
+      // Node hoists var and Espruino does not: code that depends on it would pass here and fail there.
+      const late = code === undefined ? [] : hoistingFindings(code);
+      if (late.length) {
+        this.print("Uncaught Error: .bootcde:" + late[0].line + ":" + late[0].column + ": " + late[0].message + " (sim: refused, as tools/guard.ts does)");
+      } else if (code !== undefined) {
         try {
           vm.runInContext(code, this.sandbox, { filename: ".bootcde" });
         } catch (e) {

@@ -92,3 +92,24 @@ test("the built bundle passes the guard", { skip: !existsSync("dist/firmware.js"
   const map = existsSync("dist/firmware.js.map") ? readFileSync("dist/firmware.js.map", "utf8") : undefined;
   assert.deepEqual(checkBundle(code, map), []);
 });
+
+// Espruino does not hoist var (measured on 2v29): a use before the declaration has run is the global.
+const LATE: Array<[string, string]> = [
+  ["var declared after its use", "var n = 1; function f(x) { n = x; var n; return n; }"],
+  ["var declared in one branch, used in the other", "function g(x) { if (x) { var q = 1; } else { q = 2; } return q; }"],
+  ["var declared in one case, used in another", "function h(k) { switch (k) { case 1: var i = 3; return i; case 2: return (i = 4); } }"],
+  ["var declared inside a loop body, used in its test", "function l() { for (; n < 3;) { var n = 5; } }"]
+];
+for (const [name, code] of LATE) {
+  test("guard refuses " + name, () => {
+    const findings = checkBundle(code);
+    assert.ok(findings.length > 0, "no finding for: " + code);
+    assert.match(findings[0].message, /Espruino does not hoist var/);
+  });
+}
+
+test("guard accepts vars declared before their use: function body, same block, for head", () => {
+  const ok = "function f(a) { var s = 0; for (var i = 0; i < a.length; i++) s += a[i]; if (s) { var t = s * 2; s = t; } " +
+    "try { s++; } catch (e) { e = 1; } for (var k in a) s += k; return s + i + k; }";
+  assert.deepEqual(checkBundle(ok), []);
+});

@@ -27,6 +27,14 @@ test("what Espruino lacks is missing from the context", async () => {
   await d.stop();
 });
 
+test("a bundle that needs var hoisting is refused: Espruino would write the global instead", async () => {
+  // On Espruino 2v29 this prints "g=2 q=number": q is a global. Node would hoist it, so the simulator refuses.
+  const d = await run('function g(x) { if (x) { var q = 1; } else { q = 2; } return q; } print("g=" + g(0) + " q=" + typeof q);');
+  await d.waitForConsole(/Espruino does not hoist var/, 2000);
+  assert.ok(!d.console.some((l) => l.startsWith("g=")), "the code must not run");
+  await d.stop();
+});
+
 test("unimplemented Espruino calls throw, naming the call", async () => {
   const d = await run('try { analogRead(D0); } catch (e) { print("A:" + e.message); } try { E.getTemperature(); } catch (e) { print("B:" + e.message); } try { require("http"); } catch (e) { print("C:" + e.message); } try { require("tls"); } catch (e) { print("D:" + e.message); }');
   await d.waitForConsole(/^D:/, 2000);

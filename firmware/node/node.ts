@@ -162,7 +162,7 @@ function slotRun(this: SensorSlot, err?: any, sample?: Sample): void {
   for (var q = QT; q <= QP; q++) {
     if (!((this._qm >> q) & 1)) continue;
     var v = this._filters.push(q, q === QT ? sample.temperature : q === QH ? sample.humidity : sample.pressure);
-    if (v !== null) node._send(node.base + (node._slots.length > 1 ? this._name + "/" : "") + quantityName(q), /*@__INLINE__*/ formatNumber(v, (this._dec >> (2 * q)) & 3), 0, true);
+    if (v !== null) node._send(node.base + (node._slots.length > 1 ? this._name + "/" : "") + quantityName(q), /*@__NOINLINE__*/ formatNumber(v, (this._dec >> (2 * q)) & 3), 0, true);
   }
 }
 

@@ -53,8 +53,7 @@ export function quantityMask(type: string): number {
 
 /** A rounded reading as text: `decimals` digits after the point, never "-0". */
 export function formatNumber(value: number, decimals: number): string {
-  var s = value.toFixed(decimals);
-  // -0.04 rounds to "-0.0": a sign on zero reads as a wrong value on a dashboard.
-  if (s.charAt(0) === "-" && parseFloat(s) === 0) s = s.substr(1);
-  return s;
+  // -0.04 rounds to "-0.0": a sign on zero reads as a wrong value on a dashboard. No local var: this is
+  // inlined, and an inlined var can land after its use, where Espruino (no var hoisting) misses it.
+  return (Math.round(value * Math.pow(10, decimals)) === 0 ? 0 : value).toFixed(decimals);
 }
