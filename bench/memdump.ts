@@ -4,9 +4,26 @@
  * each line says how many JsVars would be freed if that name (and what only it holds) went away.
  *
  *   BENCH_DUMP=/tmp/fw.csv ESPRUINO_BIN=... npx tsx bench/memory.ts firmware   # take the dump
- *   npx tsx bench/memdump.ts /tmp/fw.csv [minSize=4] [maxDepth=12]
+ *   npx tsx bench/memdump.ts /tmp/fw.csv [minSize=4] [maxDepth=12] [dist/firmware.js]
+ * With the bundle (and its .map beside it), mangled names are followed by their source names.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, existsSync } from "node:fs";
+import { TraceMap, eachMapping } from "@jridgewell/trace-mapping";
+
+/** Minified name -> the source names it stands for, from the bundle's source map. */
+function sourceNames(bundle: string): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  if (!bundle || !existsSync(bundle + ".map")) return out;
+  const lines = readFileSync(bundle, "latin1").split("\n");
+  eachMapping(new TraceMap(readFileSync(bundle + ".map", "utf8")), (m) => {
+    if (!m.name) return;
+    const id = /^[A-Za-z_$][\w$]*/.exec(lines[m.generatedLine - 1].slice(m.generatedColumn));
+    if (!id || id[0] === m.name) return;
+    if (!out.has(id[0])) out.set(id[0], new Set());
+    out.get(id[0])!.add(m.name);
+  });
+  return out;
+}
 
 interface V { ref: number; size: number; flags: number; label: string; links: number[] }
 
@@ -86,6 +103,11 @@ function main(): void {
   const file = process.argv[2];
   const min = Number(process.argv[3] || 4), maxDepth = Number(process.argv[4] || 12);
   const vars = parse(readFileSync(file, "latin1"));
+  const names = sourceNames(process.argv[5] || "");
+  for (const v of vars.values()) {
+    const m = /^"([A-Za-z_$][\w$]*)"$/.exec(v.label);
+    if (m && names.has(m[1])) v.label += " (" + [...names.get(m[1])!].slice(0, 3).join("|") + ")";
+  }
   const root = [...vars.values()].find((v) => v.flags === 1);
   if (!root) throw new Error("no root variable in the dump");
   const idom = dominators(vars, root.ref);

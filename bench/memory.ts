@@ -5,7 +5,7 @@
  * the ESP8266). The interpreter is not in this repo; build it yourself (README "Measuring memory").
  *
  * Scenarios, each against a real Mosquitto on 127.0.0.1:
- *  - firmware: dist/firmware.js with the README's reference config (BME280 + pump + two interlocks +
+ *  - firmware: firmware/main.ts bundled as dist/firmware.js is, with the README's reference config (BME280 + pump + two interlocks +
  *    Home Assistant discovery). The Linux build has no BME280 on its I2C bus, so a prelude serves a static
  *    BME280 register file through I2C (its own cost is measured alone and subtracted). MQTT.js switches the
  *    pump ON and OFF while it runs.
@@ -81,7 +81,15 @@ async function firmware(broker: Broker): Promise<void> {
 
   const bundle = join(dir, "fw.js");
   const { readFileSync } = await import("node:fs");
-  writeFileSync(bundle, prelude + "\n" + readFileSync("dist/firmware.js", "latin1"), "latin1");
+  // Built here, into a file of this run's own (several measurements may run at once from one tree), and
+  // checked by the dialect guard like dist/firmware.js.
+  const own = "dist/bench-fw-" + process.pid + ".js";
+  process.on("exit", () => {
+    for (const f of [own, own + ".map"]) if (existsSync(f)) unlinkSync(f);
+  });
+  execFileSync("node_modules/.bin/rollup", ["-c", "--silent", "-i", "firmware/main.ts", "-o", own], { stdio: "inherit" });
+  execFileSync("node_modules/.bin/tsx", ["tools/guard.ts", own], { stdio: "inherit" });
+  writeFileSync(bundle, prelude + "\n" + readFileSync(own, "latin1"), "latin1");
   const ha = await mqtt.connectAsync(broker.url);
   let seen = 0;
   await ha.subscribeAsync("home/bench1/#");
@@ -105,7 +113,10 @@ async function firmware(broker: Broker): Promise<void> {
 
 async function mqttApp(broker: Broker): Promise<void> {
   // The TypeScript plugin wants its output inside dist/.
-  const bundle = "dist/bench-mqtt-app.js";
+  const bundle = "dist/bench-mqtt-app-" + process.pid + ".js";
+  process.on("exit", () => {
+    for (const f of [bundle, bundle + ".map"]) if (existsSync(f)) unlinkSync(f);
+  });
   execFileSync("node_modules/.bin/rollup", ["-c", "--silent", "-i", "bench/mem/mqtt-app.ts", "-o", bundle], { stdio: "inherit" });
   const lines = await runOnEspruino({
     bundle, seconds: SECONDS, config: { host: "127.0.0.1", port: broker.port }, append: memoryProbe(250) + breakdownProbe(SECONDS * 1000 - 1500),
