@@ -4,6 +4,7 @@
 import typescript from "@rollup/plugin-typescript";
 import terser from "@rollup/plugin-terser";
 import { unwrapClasses } from "./tools/unwrap-classes.js";
+import { inlineStrings } from "./tools/inline-strings.js";
 
 // Espruino globals the bundle must never shadow with a mangled top-level name (the bundle is not wrapped in a
 // function: see below). Terser already avoids the globals the code references; these are the short ones it
@@ -34,7 +35,10 @@ export default {
             // name inside its JsVar on the device instead of spilling into extra string blocks.
             mangle: { properties: { regex: /^_/ }, reserved: ESPRUINO_RESERVED },
             format: { ascii_only: true, comments: false }
-          })
+          }),
+          // After terser: the string constants it kept as top-level vars (globals on the device, ~2-3
+          // JsVars each) go back into the code, which stays in flash.
+          inlineStrings()
         ]
   },
   plugins: [

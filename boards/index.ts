@@ -10,8 +10,7 @@ export const BOARD_IDS = "esp8266, d1mini, esp32, linux";
 export function boardInfo(id: string): BoardInfo | undefined {
   switch (id) {
     case "esp8266": return esp8266();
-    // NOINLINE: inlined here, its `var` would land after the switch, where Espruino (no var hoisting) misses it.
-    case "d1mini": return /*@__NOINLINE__*/ d1mini();
+    case "d1mini": return d1mini();
     case "esp32": return esp32();
     case "linux": return linux();
   }

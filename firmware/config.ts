@@ -91,13 +91,6 @@ export interface ConfigResult {
   relay: { pin: number; activeLow: boolean } | null;
 }
 
-// Espruino's regex engine has no {n,m}, "?" or quantified groups (tools/guard.ts): lengths and the
-// shape of topic prefixes are checked in code (see Checker.match).
-const ID_RE = /^[A-Za-z0-9_-]+$/;
-const NAME_RE = /^[a-z0-9_]+$/;
-const PREFIX_RE = /^[A-Za-z0-9_\/-]+$/;
-const HOST_RE = /^[A-Za-z0-9.:_-]+$/;
-
 /**
  * Validate a parsed config.json and fill in defaults.
  * @param raw what JSON.parse gave (any type: a string or an array is reported, not thrown)
@@ -106,6 +99,15 @@ const HOST_RE = /^[A-Za-z0-9.:_-]+$/;
 export function validateConfig(raw: any, runningBoard?: string): ConfigResult {
   // Everything below is nested on purpose: on the device this runs once at boot, and nested functions are
   // garbage-collected after it returns, where module-level ones would cost JsVars forever (ARCHITECTURE.md).
+  // The same goes for the patterns: a module-level RegExp stays on the device for good (~10 JsVars each);
+  // these locals are made when the validator runs and are garbage after it. Espruino's regex engine has no
+  // {n,m}, "?" or quantified groups (tools/guard.ts): lengths and the shape of topic prefixes are checked
+  // in code (see Checker.match).
+  var ID_RE = /^[A-Za-z0-9_-]+$/;
+  var NAME_RE = /^[a-z0-9_]+$/;
+  var PREFIX_RE = /^[A-Za-z0-9_\/-]+$/;
+  var HOST_RE = /^[A-Za-z0-9.:_-]+$/;
+
   /** Describe a received value for an error message, shortly and without leaking long strings. */
   function describe(v: any): string {
     if (v === undefined) return "nothing";
@@ -366,8 +368,10 @@ export function validateConfig(raw: any, runningBoard?: string): ConfigResult {
   // Only on the board the config was written for: on another board that GPIO may be something else.
   var boardOk = board && (!runningBoard || runningBoard.indexOf(board.espruino) === 0);
   if (board && boardOk && rp && (rp.activeLow === undefined || rp.activeLow === true || rp.activeLow === false)) {
-    var rpin = resolvePin(board, rp.pin);
-    if (rpin >= 0 && board.outputs.indexOf(rpin) >= 0) relay = { pin: rpin, activeLow: rp.activeLow === true };
+    // A scratch Checker (its errors are already in c's): resolvePin then has one caller, which the
+    // minifier inlines, so no module-level function of the board tables outlives boot.
+    var rpin = new Checker().pin("pump.pin", rp.pin, board, true, null);
+    if (rpin >= 0) relay = { pin: rpin, activeLow: rp.activeLow === true };
   }
   if (c.errors.length) return { config: null, errors: c.errors, relay: relay };
   return {
