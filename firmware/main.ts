@@ -67,7 +67,8 @@ function boot(): void {
   // memory; it is the Linux board as far as the config is concerned.
   var running = process.env.BOARD;
   if (running && running.indexOf("LINUX") === 0) running = "LINUX";
-  var result = validateConfig(raw, running);
+  // INLINE: validateConfig is a module-level function (~6 JsVars for good) unless it becomes part of boot.
+  var result = /*@__INLINE__*/ validateConfig(raw, running);
   raw = undefined; // garbage from here on: a lower peak while the rest is built
   var cfg = result.config;
 

@@ -256,27 +256,37 @@ export function i2cBus(sda: number, scl: number): any {
   return bus;
 }
 
-/** Register access to one chip on an I2C bus: `I2CRegisterIO(bus, address)` (or with new); a plain object. */
+/**
+ * Register access to one chip on an I2C bus: `I2CRegisterIO(bus, address)` (or with new). The bus object
+ * itself, given the address and the two RegisterIO methods: no object of its own (one bus per chip, made by
+ * main.ts makeSensor). read and write are one function, ioAccess.
+ */
 export interface I2CRegisterIO extends RegisterIO {
-  _bus: any;
   _addr: number;
+  writeTo(address: number, data: any): void;
+  readFrom(address: number, count: number): ArrayLike<number> | undefined;
 }
 
 export var I2CRegisterIO = function (bus: any, address: number): I2CRegisterIO {
-  return { _bus: bus, _addr: address, read: ioRead, write: ioWrite };
+  bus._addr = address;
+  bus.read = bus.write = ioAccess;
+  return bus;
 } as any as { (bus: any, address: number): I2CRegisterIO; new (bus: any, address: number): I2CRegisterIO };
 
-/* I2CRegisterIO.read: write the register pointer, then read buffer.length bytes into buffer. Throws on a short read. */
-function ioRead(this: I2CRegisterIO, reg: number, buffer: Uint8Array): void {
-  this._bus.writeTo(this._addr, reg);
-  var d = this._bus.readFrom(this._addr, buffer.length);
-  if (!d || d.length !== buffer.length) throw new Error("I2C read of " + buffer.length + " bytes got " + (d ? d.length : 0));
-  for (var i = 0; i < buffer.length; i++) buffer[i] = d[i];
-}
-
-/* I2CRegisterIO.write: one byte to register reg. */
-function ioWrite(this: I2CRegisterIO, reg: number, value: number): void {
-  this._bus.writeTo(this._addr, [reg, value]);
+/*
+ * I2CRegisterIO.read and .write in one function object (one instead of two for as long as the node runs),
+ * told apart by the second argument: read(reg, buffer) writes the register pointer, then reads
+ * buffer.length bytes into buffer and throws on a short read; write(reg, value) writes one byte to reg.
+ */
+function ioAccess(this: I2CRegisterIO, reg: number, x: Uint8Array | number): void {
+  if (typeof x === "number") {
+    this.writeTo(this._addr, [reg, x]);
+    return;
+  }
+  this.writeTo(this._addr, reg);
+  var d = this.readFrom(this._addr, x.length);
+  if (!d || d.length !== x.length) throw new Error("I2C read of " + x.length + " bytes got " + (d ? d.length : 0));
+  for (var i = 0; i < x.length; i++) x[i] = d[i];
 }
 
 /**
