@@ -41,9 +41,10 @@
  * Memory (ARCHITECTURE.md "Memory"; measured with bench/mem/sensors.ts): on the device every function
  * object lives as long as the firmware, 5 JsVars + 1 per parameter, and a class costs ~10 more than a
  * plain object for its prototype. So:
- * - the sensor is a plain object whose sample/close are the two module functions below, shared by every
- *   Bosch sensor; sample is bound to its sensor once and is also the conversion timer's handler (called
- *   without a callback), so there is no other handler and no other bound copy;
+ * - the sensor is a plain object whose sample is the module function boschSample, shared by every Bosch
+ *   sensor and bound to its sensor once; it is also the conversion timer's handler (called without a
+ *   callback) and, called with false, the close (close is closeSensor of ./close.ts, shared by every
+ *   driver, which calls sample(false)): one function object of this driver, one bound copy per sensor;
  * - the datasheet formulas, decodeCalibration and configureBoschSensor are each called from exactly one
  *   place, so the minifier inlines them there and no function object of theirs stays on the device
  *   (a second caller in the firmware would cost 5+ JsVars for good; tests and the simulator may call them);
@@ -54,6 +55,7 @@
  *   creates Espruino's ArrayBuffer class for good.
  */
 import type { Clock, RegisterIO, Sample, SampleCallback, Sensor } from "../types";
+import { closeSensor } from "./close";
 
 // Registers (BME280 section 5.3 table 18, BMP280 section 4.2 table 18), spelled as the datasheets do.
 const REG_CALIB00 = 0x88; // calib00..calib25: dig_T1..dig_P9, then dig_H1 at 0xA1 (BME280)
@@ -201,8 +203,11 @@ export interface BoschSensor extends Sensor {
    * trigger fails on the bus gets an error callback later. Bound to its sensor: without a callback, it
    * is the driver's own conversion timer.
    */
-  sample(callback?: SampleCallback): void;
-  /** Cancel the conversion wait; a pending callback gets Error("... closed") before this returns. Twice is harmless. */
+  sample(callback?: SampleCallback | false): void;
+  /**
+   * Cancel the conversion wait; a pending callback gets Error("... closed") before this returns. Twice is
+   * harmless. The same as sample(false).
+   */
   close(): void;
   /** The bus; undefined once closed. */
   _io: RegisterIO | undefined;
@@ -224,11 +229,21 @@ export interface BoschSensor extends Sensor {
 
 /**
  * BoschSensor.sample: with a callback, start a conversion; without one, the conversion timer fired:
- * read status and data (one burst from 0xF3), compensate, range-check and call back.
+ * read status and data (one burst from 0xF3), compensate, range-check and call back. With false: close.
  */
-function boschSample(this: BoschSensor, callback?: SampleCallback): void {
+function boschSample(this: BoschSensor, callback?: SampleCallback | false): void {
   var s = this;
   var err = "";
+  var cb = s._cb;
+  if (callback === false) {
+    if (!s._io) return;
+    s._io = undefined;
+    if (s._timer !== undefined) s._clock.clearTimeout(s._timer);
+    s._timer = undefined;
+    s._cb = undefined;
+    if (cb) cb(new Error(s.name + ": closed"));
+    return;
+  }
   if (callback) {
     if (!s._io) err = "closed";
     else if (s._cb) err = "a sample is already in progress";
@@ -258,7 +273,6 @@ function boschSample(this: BoschSensor, callback?: SampleCallback): void {
   }
 
   // The conversion timer (sample() without a callback).
-  var cb = s._cb;
   if (!cb || !s._io) return;
   s._timer = undefined;
   var humid = s._hum >= 0;
@@ -307,17 +321,6 @@ function boschSample(this: BoschSensor, callback?: SampleCallback): void {
   else cb(null, v);
 }
 
-/** BoschSensor.close */
-function boschClose(this: BoschSensor): void {
-  if (!this._io) return;
-  this._io = undefined;
-  if (this._timer !== undefined) this._clock.clearTimeout(this._timer);
-  this._timer = undefined;
-  var cb = this._cb;
-  this._cb = undefined;
-  if (cb) cb(new Error(this.name + ": closed"));
-}
-
 /**
  * Check the chip, soft-reset it, read its calibration and apply the options (table in the file header).
  * Throws "BME280 at 0x76: chip id 0x58, expected 0x60 (is it a BMP280?)" and the like; nothing is held
@@ -333,7 +336,7 @@ export function createBoschSensor(chip: "bme280" | "bmp280", options: BoschOptio
   var s: BoschSensor = {
     name: name,
     sample: boschSample,
-    close: boschClose,
+    close: closeSensor,
     _io: io,
     _clock: options.clock,
     _cal: new Uint8Array(humid ? 33 : 24),

@@ -40,13 +40,15 @@
  * Memory (ARCHITECTURE.md "Memory"; measured with bench/mem/sensors-dht22.ts): every function object
  * lives as long as the firmware, 5 JsVars + 1 per parameter, a bound copy 5 more, and a closure made
  * inside a function keeps that function's whole scope. So, as for the Bosch driver (bosch.ts):
- * - the sensor is a plain object; its sample and close are the two module functions below;
- * - sample, bound to its sensor once, is the driver's only handler: called with a callback it starts a
- *   read, with a watch event it decodes an edge, with nothing it is the driver's timer (next step in _next);
+ * - the sensor is a plain object; its sample is the module function dhtSample, the driver's only
+ *   function object, bound to its sensor once: called with a callback it starts a read, with a watch
+ *   event it decodes an edge, with nothing it is the driver's timer (next step in _next), with false it
+ *   closes (close is closeSensor of ./close.ts, shared by every driver, which calls sample(false));
  * - createDHT22 and configureDHT22 run once and leave nothing behind;
  * - the 40 bits go into two numbers, not a buffer; the last good reading is kept as that frame.
  */
 import type { Clock, SampleCallback, Sensor } from "../types";
+import { closeSensor } from "./close";
 
 /** One setWatch event, as Espruino gives it: times in seconds. */
 export interface WatchEvent {
@@ -98,10 +100,14 @@ export interface DHT22 extends Sensor {
    * Read temperature and humidity; callback(error, sample) comes later, exactly once (about 30 ms, or
    * 2 s more per retry). Within 2 s of the last start pulse: the last good reading again, or (the last
    * read failed) a read as soon as the 2 s are over.
-   * Bound to its sensor; the pin watch (WatchEvent) and the driver's timer (no argument) call it too.
+   * Bound to its sensor; the pin watch (WatchEvent) and the driver's timer (no argument) call it too,
+   * and close() calls it with false.
    */
-  sample(callback?: SampleCallback | WatchEvent): void;
-  /** Stop the watch and timers; a pending callback gets Error("... closed") before this returns. Twice is harmless. */
+  sample(callback?: SampleCallback | WatchEvent | false): void;
+  /**
+   * Stop the watch and timers; a pending callback gets Error("... closed") before this returns. Twice is
+   * harmless. The same as sample(false).
+   */
   close(): void;
   /** The rest is the driver's state, mangled on the device: nothing outside this file reads it. */
   _pin: number;
@@ -133,9 +139,24 @@ export interface DHT22 extends Sensor {
  * DHT22.sample: the driver's one handler (see the file header). `this` is the sensor: sample is bound
  * to it by createDHT22.
  */
-function dhtSample(this: DHT22, arg?: SampleCallback | WatchEvent): void {
+function dhtSample(this: DHT22, arg?: SampleCallback | WatchEvent | false): void {
   var s = this;
   var clock = s._clock;
+  if (arg === false) {
+    // close()
+    if (s._next === CLOSED) return;
+    if (s._timer !== undefined) clock.clearTimeout(s._timer);
+    s._timer = undefined;
+    s._next = CLOSED;
+    if (s._cb) {
+      // Through the timer's path (CLOSED delivers like T_DELIVER): it clears the watch and calls back,
+      // before close() returns; a sample() from that callback is refused.
+      s._err = "closed";
+      s.sample();
+    }
+    s._pins.pinMode(s._pin, "input_pullup");
+    return;
+  }
   if (typeof arg === "object") {
     // A falling edge: the period since the previous one is one bit, or the response.
     var us = (arg.time - s._prev) * 1e6;
@@ -238,22 +259,6 @@ function dhtSample(this: DHT22, arg?: SampleCallback | WatchEvent): void {
   else cb(null, { temperature: t, humidity: h });
 }
 
-/** DHT22.close */
-function dhtClose(this: DHT22): void {
-  var s = this;
-  if (s._next === CLOSED) return;
-  if (s._timer !== undefined) s._clock.clearTimeout(s._timer);
-  s._timer = undefined;
-  s._next = CLOSED;
-  if (s._cb) {
-    // Through the timer's path (CLOSED delivers like T_DELIVER): it clears the watch and calls back,
-    // before close() returns; a sample() from that callback is refused.
-    s._err = "closed";
-    s.sample();
-  }
-  s._pins.pinMode(s._pin, "input_pullup");
-}
-
 /**
  * Throws "DHT22 on pin 4: options.pin, options.pins and options.clock are required" or a retries error;
  * holds nothing then. Leaves the line released (input with pull-up).
@@ -264,7 +269,7 @@ export function createDHT22(options: DHT22Options): DHT22 {
   var s: DHT22 = {
     name: name,
     sample: dhtSample,
-    close: dhtClose,
+    close: closeSensor,
     _pin: options.pin,
     _pins: options.pins,
     _clock: options.clock,
