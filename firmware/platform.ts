@@ -4,7 +4,8 @@
  * Wifi station and the watchdog, so everything deeper in the tree can run on the host with fakes.
  *
  * Espruino quirks handled here (../shared/ESPRUINO.md, ARCHITECTURE.md "Espruino timer semantics"):
- * - clearTimeout(undefined) throws and clearTimeout() stops every timer; clearWatch() clears every watch.
+ * - clearTimeout(undefined) throws and clearTimeout() stops every timer (the Clock's callers test their id;
+ *   DeviceClock); clearWatch() clears every watch.
  * - require("net").connect() to a closed port may throw at once; we report it as onClose, later.
  * - digitalWrite() on a pin in automatic mode switches it to output first and sets the level second;
  *   the relay pin is therefore put in manual input mode, given its level, and only then made an output.
@@ -21,6 +22,7 @@
  * - callbacks that outlive boot are bound functions or made by a function called with NOINLINE (Wifi),
  *   so that they keep nothing of main.ts's boot scope (the config) alive.
  */
+import { LINK_OPEN, LINK_DATA, LINK_CLOSE } from "./types";
 import type { Clock, Connector, Link, LinkEvents, OutputPin, InputPin, RegisterIO } from "./types";
 import type { DHTPins } from "./sensors/dht22";
 
@@ -34,31 +36,27 @@ declare function digitalRead(pin: any): number;
 declare function pinMode(pin: any, mode: string, automatic?: boolean): void;
 declare function setTimeout(fn: (...args: any[]) => void, ms: number): any;
 
-/* DeviceClock's clearTimeout: never clears every timer by mistake. */
-function clockClear(id: any): void {
-  // Espruino: no argument clears every timer, undefined throws, an id that already fired may throw.
-  if (id === undefined || id === null) return;
-  try {
-    clearTimeout(id);
-  } catch (e) {
-    // already fired: nothing to cancel
-  }
-}
-
 /**
- * The device Clock, `DeviceClock()` (or `new DeviceClock()`). now() and setTimeout() are Espruino's
- * natives themselves: Date.now() is the system time in ms, the same clock as getTime() (jswrap_date_now),
- * and setTimeout() takes (fn, ms). Only clearTimeout needs code (clockClear).
+ * The device Clock, `DeviceClock()` (or `new DeviceClock()`): Espruino's global object itself, given a `now`.
+ * Its setTimeout(fn, ms) and clearTimeout(id) are the natives, and now is Date.now, the system time in ms
+ * (the same clock as getTime(), jswrap_date_now): no object and no function of ours, where a
+ * {now, setTimeout, clearTimeout} literal with a guarded clearTimeout cost about 13 JsVars.
+ * The natives need no guard on 2v29 (jswrap_interactive.c, and checked on the interpreter): clearTimeout
+ * of an id that already fired or was cleared, or of null, does nothing. clearTimeout(undefined) throws and
+ * clearTimeout() clears every timer: every caller tests its id first, and FakeClock throws on undefined so
+ * that the tests would catch one that does not.
  */
 export var DeviceClock = function (): Clock {
-  return { now: Date.now, setTimeout: setTimeout, clearTimeout: clockClear };
+  var g = global as any;
+  g.now = Date.now;
+  return g;
 } as any as { (): Clock; new (): Clock };
 
-/** A socket used as a Link: write() is the socket's own; close (sockEvent), _ev and _err are set by openLink. */
+/** A socket used as a Link: write() is the socket's own; close (sockEvent) and _ev are set by openLink. */
 interface LinkSocket extends Link {
   _ev: LinkEvents | null;
-  /** The last socket error, reported by the close that follows it. */
-  _err: string;
+  /** The last socket error, reported by the close that follows it; unset: none. */
+  _err?: string;
   end(): void;
   on(event: string, listener: (x: any) => void): void;
 }
@@ -68,7 +66,7 @@ interface LinkSocket extends Link {
  * of closures per connection). Told apart by what arrives, as Espruino passes it (jswrap_net.c, network.c;
  * checked on 2v29):
  *   connect: the socket itself   data: a string   error: an object {code, message}
- *   close: a boolean (had_error): the link is gone, onClose(last error or "closed") is reported once
+ *   close: a boolean (had_error): the link is gone, LINK_CLOSE (last error or "closed") is reported once
  *   nothing: Link.close() by the client: end the socket now, flushing what was written (a DISCONNECT);
  *            no event arrives afterwards
  */
@@ -77,7 +75,7 @@ function sockEvent(this: LinkSocket, x?: any): void {
   if (x === undefined || typeof x === "boolean") {
     this._ev = null;
     if (x !== undefined) {
-      if (ev) ev.onClose(this._err || "closed");
+      if (ev) ev._on(LINK_CLOSE, this._err || "closed");
       return;
     }
     try {
@@ -87,8 +85,8 @@ function sockEvent(this: LinkSocket, x?: any): void {
     }
   } else if (!ev) {
     return;
-  } else if (typeof x === "string") ev.onData(x);
-  else if (x === this) ev.onOpen();
+  } else if (typeof x === "string") ev._on(LINK_DATA, x);
+  else if (x === this) ev._on(LINK_OPEN);
   else this._err = x.message ? String(x.message) : x.code !== undefined ? "error " + x.code : "socket error";
 }
 
@@ -96,7 +94,7 @@ function sockEvent(this: LinkSocket, x?: any): void {
  * The Connector's body, `this` being netConnector's {host, port, tls}: open one link over net or tls. The
  * same object is connect()'s options (the socket keeps them; tls is ignored there): none made per link.
  */
-function openLink(this: { host: string; port: number; tls: boolean }, events: LinkEvents): Link {
+function openLink(this: { host: string; port: number; tls?: boolean }, events: LinkEvents): Link {
   var link: LinkSocket;
   try {
     // Literal module names: the bundle guard (tools/guard.ts) only allows require("<built-in>").
@@ -104,7 +102,6 @@ function openLink(this: { host: string; port: number; tls: boolean }, events: Li
     link.on("data", sockEvent);
     link.on("error", sockEvent);
     link.on("close", sockEvent);
-    link._err = "";
   } catch (e: any) {
     // Espruino throws "Unable to create socket" on a refused port: report it like any close, but later,
     // so the caller has the Link in hand first (Connector contract, firmware/types.ts).
@@ -122,7 +119,11 @@ function openLink(this: { host: string; port: number; tls: boolean }, events: Li
  * writes after close() go nowhere (Espruino drops them). A bound function: no closure over the caller.
  */
 export function netConnector(host: string, port: number, tls: boolean): Connector {
-  return openLink.bind({ host: host, port: port, tls: tls });
+  // tls only when set: the socket keeps this object (its options) for good, and an unset field costs no
+  // JsVar where a boolean costs two.
+  var o: { host: string; port: number; tls?: boolean } = { host: host, port: port };
+  if (tls) o.tls = true;
+  return openLink.bind(o);
 }
 
 /**

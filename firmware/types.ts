@@ -1,7 +1,7 @@
 /*
  * The small interfaces between the firmware's stages. Board wiring (firmware/main.ts) builds the real
  * ones from Espruino's globals; unit tests and the simulator pass their own with the same surface.
- * Nothing here allocates: these are types only.
+ * Nothing here allocates: types, and the three LINK_* numbers the minifier folds into their uses.
  */
 
 /** Time and timers, injected so tests can drive them tick by tick. Times are milliseconds. */
@@ -12,26 +12,33 @@ export interface Clock {
   clearTimeout(id: any): void;
 }
 
-/** Callbacks a transport calls. Bind them once at construction, never per connection. */
+/**
+ * What a transport reports to: one entry point, `_on(code, s)`, with the LINK_* codes below. It is the MQTT
+ * client's own `_on` (the client hands itself to the connector), so no events object and no bound function
+ * per event exists (each would cost JsVars for as long as the firmware runs).
+ */
 export interface LinkEvents {
-  /** The byte stream is open (TCP, or TLS after its handshake). */
-  onOpen(): void;
-  /** Bytes as an Espruino byte string (one char per byte, codes 0..255). */
-  onData(data: string): void;
-  /** The link is gone (closed by either side, refused, reset). Called at most once per link. */
-  onClose(reason?: string): void;
+  _on(code: number, s?: string): void;
 }
+/* Numbers, folded by the minifier: nothing is allocated. */
+/** _on(LINK_OPEN): the byte stream is open (TCP, or TLS after its handshake). */
+export const LINK_OPEN = 1;
+/** _on(LINK_DATA, bytes): bytes as an Espruino byte string (one char per byte, codes 0..255). */
+export const LINK_DATA = 2;
+/** _on(LINK_CLOSE, reason?): the link is gone (closed by either side, refused, reset). At most once per link. */
+export const LINK_CLOSE = 3;
 
 /** One open byte stream. The MQTT client writes and receives byte strings, nothing else. */
 export interface Link {
   write(data: string): void;
-  /** Tear the link down now; no event arrives after this returns (onClose is not called for it). */
+  /** Tear the link down now; no event arrives after this returns (no LINK_CLOSE for it). */
   close(): void;
 }
 
 /**
- * Opens a link to the broker; host, port and TLS are fixed by whoever built the connector.
- * May throw at once (Espruino's net.connect does on a closed port): callers must catch.
+ * Opens a link to the broker; host, port and TLS are fixed by whoever built the connector. Its events go to
+ * `events._on`, never from inside this call. May throw at once (Espruino's net.connect does on a closed
+ * port): callers must catch.
  */
 export type Connector = (events: LinkEvents) => Link;
 

@@ -10,6 +10,7 @@ import { MqttClient, type MqttOptions } from "../firmware/mqtt/client";
 import { referenceConnect, encodePublish, encodeSubscribe, encodeAck, encodeUnsubscribe } from "./helpers/mqttpackets";
 import { PUBACK, PUBREC, PUBREL, PUBCOMP } from "../firmware/mqtt/packet";
 import { FakeClock } from "./helpers/fakeclock";
+import { LINK_CLOSE } from "../firmware/types";
 import { MemNet, type MemLink } from "./helpers/memlink";
 
 const S = (...parts: (number | string)[]) => parts.map((p) => (typeof p === "string" ? p : String.fromCharCode(p))).join("");
@@ -406,12 +407,12 @@ test("hundreds of reconnects: one link at a time, one timer at most, no stale cl
   assert.equal(net.links.reduce((n, x) => n + x.eventsAfterClose, 0), 0);
 });
 
-test("a connector that reports onClose synchronously: the returned link is ignored, a retry is scheduled", () => {
+test("a connector that reports LINK_CLOSE synchronously: the returned link is ignored, a retry is scheduled", () => {
   const clock = new FakeClock();
   const links: { closed: boolean; written: string[] }[] = [];
   const client = new MqttClient(
     (events) => {
-      events.onClose("refused at once");
+      events._on(LINK_CLOSE, "refused at once");
       const l = { closed: false, written: [] as string[], write(d: string) { this.written.push(d); }, close() { this.closed = true; } };
       links.push(l);
       return l;

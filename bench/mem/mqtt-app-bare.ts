@@ -7,7 +7,7 @@
  * hands out Espruino's own timer functions: the client never clears a timer id that fired or is undefined.
  */
 import { MqttClient } from "../../firmware/mqtt/client";
-import type { Clock, Link, LinkEvents } from "../../firmware/types";
+import { LINK_OPEN, LINK_DATA, LINK_CLOSE, type Clock, type Link, type LinkEvents } from "../../firmware/types";
 
 declare function setInterval(fn: () => void, ms: number): any;
 declare function setTimeout(fn: () => void, ms: number): any;
@@ -23,9 +23,15 @@ var clock: Clock = {
 };
 var client = new MqttClient(
   function (ev: LinkEvents): Link {
-    var s = require("net").connect({ host: cfg.host, port: cfg.port }, ev.onOpen);
-    s.on("data", ev.onData);
-    s.on("close", ev.onClose);
+    var s = require("net").connect({ host: cfg.host, port: cfg.port }, function () {
+      ev._on(LINK_OPEN);
+    });
+    s.on("data", function (d: string) {
+      ev._on(LINK_DATA, d);
+    });
+    s.on("close", function () {
+      ev._on(LINK_CLOSE);
+    });
     s.close = s.end;
     return s;
   },

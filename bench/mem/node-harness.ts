@@ -18,7 +18,7 @@
  * gives its connector). What remains in the difference is the node's own: the Link's fields and its
  * shared listener, the InputPin objects and their bound callbacks, and so on.
  */
-import type { Clock, Connector, InputPin, Link, Sample, SampleCallback, Sensor } from "../../firmware/types";
+import { LINK_OPEN, LINK_CLOSE, type Clock, type Connector, type InputPin, type Link, type Sample, type SampleCallback, type Sensor } from "../../firmware/types";
 import type { PumpEvents } from "../../firmware/pump/pump";
 
 declare function setInterval(fn: () => void, ms: number): any;
@@ -65,16 +65,14 @@ export class StubClient {
   }
 }
 
-/** The LinkEvents a client gives its connector: CONNECT on open, then the client is up. */
+/** The LinkEvents a client gives its connector (its one entry point): CONNECT on open, then the client is up. */
 export function stubEvents(client: StubClient) {
   return {
-    onOpen: function () {
-      client.link!.write(CONNECT);
-      client.up();
-    },
-    onData: function () {},
-    onClose: function (reason?: string) {
-      console.log("link closed: " + reason);
+    _on: function (code: number, s?: string) {
+      if (code === LINK_OPEN) {
+        client.link!.write(CONNECT);
+        client.up();
+      } else if (code === LINK_CLOSE) console.log("link closed: " + s);
     }
   };
 }

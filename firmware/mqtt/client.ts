@@ -68,7 +68,7 @@
  * built once. Issue 3's app runs in about 306 JsVars over a minimal connector (bench/mem/mqtt-app-bare.ts),
  * and in 140 with no client at all, its packets written by hand (bench/mem/mqtt-app-raw.ts).
  */
-import type { Clock, Connector, Link, LinkEvents } from "../types";
+import { LINK_OPEN, LINK_DATA, LINK_CLOSE, type Clock, type Connector, type Link } from "../types";
 import { feed, P_STOPPED, P_FATAL, P_SKIPPED } from "./parser";
 import { encode, PINGREQ_PACKET, DISCONNECT_PACKET } from "./encode";
 import { CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK, PINGRESP, F_DUP } from "./packet";
@@ -95,17 +95,16 @@ const S_CONNACK = 3;
 const S_UP = 4;
 const S_ENDED = 5;
 
-/* _on() codes besides a packet's first byte (>= 16) and the parser's P_FATAL (1) and P_SKIPPED (2). */
+/* _on() codes besides a packet's first byte (>= 16), the link's LINK_OPEN (1), LINK_DATA (2) and LINK_CLOSE (3)
+   (firmware/types.ts: the connector calls _on itself) and the parser's P_FATAL (4) and P_SKIPPED (5). */
 /** The one timer fired: backoff over, CONNACK deadline or keepalive, depending on the state. */
-const EV_TIMER = 3;
-/** LinkEvents.onOpen. */
-const EV_OPEN = 4;
-/** LinkEvents.onClose(s = reason): the link closed by itself. */
-const EV_CLOSE = 5;
+const EV_TIMER = 6;
 /** Write the packet s to the link, if there is one. A failed write drops the link. */
-const EV_SEND = 6;
+const EV_SEND = 7;
 /** end(): drop the link, no retry. */
-const EV_END = 7;
+const EV_END = 8;
+/** Returns the next free packet id. */
+const EV_ID = 9;
 
 /* What _on() does with the timer once the event is handled. */
 const T_KEEP = -2;
@@ -135,21 +134,23 @@ export class MqttClient {
 
   private _conn: Connector;
   private _clock: Clock;
-  private _ev: LinkEvents;
   private _tick: () => void;
   /* The CONNECT packet, built once. */
   private _connect: string;
+  /* Keepalive in seconds: a number up to 1023 fits its field's JsVar, 30000 ms would take two. */
   private _ka: number;
   /* Options left at their default are not stored (an unset field costs nothing); the defaults apply where they are read. */
   private _cto?: number;
   private _bmin?: number;
   private _bmax?: number;
   private _max?: number;
-  private _delay: number;
+  /* Failed attempts since the last stable connection (the backoff delay doubles with each); unset: none. */
+  private _fails?: number;
   private _link: Link | null = null;
   private _st = S_IDLE;
   private _timer: any = null;
-  private _up = 0;
+  /* Clock time of the last CONNACK, kept only while there are _fails for a stable connection to reset. */
+  private _up?: number;
   private _tx = 0;
   /**
    * Clock time (ms) of the last packet received. Read by the node: when keepalive finds a silently dead
@@ -160,8 +161,8 @@ export class MqttClient {
   private _ping = 0;
   private _id = 0;
   /* Outbound QoS 1 in flight: 2-byte packet id + the PUBLISH packet as the next (re)send must look: DUP is
-     set in the stored copy once the packet went out. */
-  private _q: string[] = [];
+     set in the stored copy once the packet went out. Unset while empty. */
+  private _q?: string[];
   /* Subscriptions: 2-byte id of the SUBSCRIBE awaiting SUBACK (0: none), QoS byte (| UNACKED), topic. */
   private _subs: string[] = [];
   /* Inbound QoS 2 packet ids delivered and waiting for PUBREL; made on the first QoS 2 message. */
@@ -184,14 +185,12 @@ export class MqttClient {
     if (o.password && !o.username) throw new Error("MqttOptions.password needs a username (MQTT 3.1.1 section 3.1.2.9)");
     this._conn = connector;
     this._clock = clock;
-    this._ka = o.keepaliveSeconds * 1000;
+    this._ka = o.keepaliveSeconds;
     if (o.connackTimeoutMs) this._cto = o.connackTimeoutMs;
     if (o.backoffMinMs) this._bmin = o.backoffMinMs;
     if (o.backoffMaxMs) this._bmax = o.backoffMaxMs;
     if (o.maxInflight) this._max = o.maxInflight;
     if (o.maxPacketBytes) this._pmax = o.maxPacketBytes;
-    this._delay = o.backoffMinMs || BACKOFF_MIN_MS;
-    this._ev = { onOpen: this._on.bind(this, EV_OPEN), onData: feed.bind(null, this), onClose: this._on.bind(this, EV_CLOSE) };
     this._tick = this._on.bind(this, EV_TIMER);
 
     // CONNECT (section 3.1): protocol "MQTT" level 4, flags, keepalive, client id, then Will topic and
@@ -251,14 +250,16 @@ export class MqttClient {
       return true;
     }
     var max = this._max || MAX_INFLIGHT;
-    if (this._q.length >= max) {
+    var q = this._q || [];
+    if (q.length >= max) {
       if (this.onError) this.onError("in-flight list full (" + max + " QoS 1 messages awaiting PUBACK): message to " + topic + " dropped");
       return false;
     }
-    var id = this._newId();
+    var id = this._on(EV_ID);
     var pkt = encode(h, id, topic, payload);
     var sent = this.connected;
-    this._q.push(String.fromCharCode(id >> 8, id & 255, sent ? h | F_DUP : h) + pkt.substring(1));
+    q.push(String.fromCharCode(id >> 8, id & 255, sent ? h | F_DUP : h) + pkt.substring(1));
+    this._q = q;
     if (sent) this._on(EV_SEND, pkt);
     return true;
   }
@@ -273,7 +274,7 @@ export class MqttClient {
     var i = subs.length;
     while (i-- && subs[i].substring(3) !== topic); // i: the topic's entry, or -1
     // Sent now when connected, else by the next CONNACK, which also sends it again while it is UNACKED.
-    var id = this.connected ? this._newId() : 0;
+    var id = this.connected ? this._on(EV_ID) : 0;
     var e = String.fromCharCode(id >> 8, id & 255, qos | UNACKED) + topic;
     if (i < 0) subs.push(e);
     else subs[i] = e;
@@ -289,16 +290,35 @@ export class MqttClient {
     var i = subs.length;
     while (i-- && subs[i].substring(3) !== topic); // i: the topic's entry, or -1
     if (i >= 0) subs.splice(i, 1);
-    if (this.connected) this._on(EV_SEND, encode((UNSUBSCRIBE << 4) | 2, this._newId(), topic, ""));
+    if (this.connected) this._on(EV_SEND, encode((UNSUBSCRIBE << 4) | 2, this._on(EV_ID), topic, ""));
   }
 
   /**
-   * @internal The one entry point for everything that is not a public call (see the file header):
-   * code is EV_* (timer, link open/close, send, end), P_FATAL/P_SKIPPED from the parser (s: the
-   * message), or a whole packet's first byte (s: its body). Callbacks run last, once the state is
-   * consistent, because they may call back into the client.
+   * @internal The one entry point for everything that is not a public call (see the file header), the
+   * connector's LinkEvents too: code is LINK_* from the link (open, data: s the bytes, close: s the reason),
+   * EV_* (timer, send, end, next packet id: returned), P_FATAL/P_SKIPPED from the parser (s: the message),
+   * or a whole packet's first byte (s: its body). Callbacks run last, once the state is consistent,
+   * because they may call back into the client.
    */
-  _on(code: number, s?: string): void {
+  _on(code: number, s?: string): any {
+    var i: number, id: number, e: string;
+    var q = this._q || [];
+    var subs = this._subs;
+    if (code === LINK_DATA) {
+      // The parser comes back here with each whole packet. Called from here only, so the minifier
+      // inlines it: the parser is no function object of its own.
+      return feed(this, s as string);
+    }
+    if (code === EV_ID) {
+      // Next packet id 1..65535, wrapping, skipping ids still in use (section 2.3.1): in flight or awaiting SUBACK.
+      id = this._id;
+      do {
+        id = id >= 65535 ? 1 : id + 1;
+        for (i = q.length; i-- && ((q[i].charCodeAt(0) << 8) | q[i].charCodeAt(1)) !== id; );
+        if (i < 0) for (i = subs.length; i-- && ((subs[i].charCodeAt(0) << 8) | subs[i].charCodeAt(1)) !== id; );
+      } while (i >= 0);
+      return (this._id = id);
+    }
     var clock = this._clock;
     var now = clock.now();
     var st = this._st;
@@ -306,7 +326,6 @@ export class MqttClient {
     var error = false; // ... and the reason is an error for onError first
     var next = T_KEEP; // the timer after this event: T_KEEP, T_STOP, T_KEEPALIVE or milliseconds
     var sp = -1; // CONNACK accepted with this session-present flag: onConnect at the end
-    var i: number, id: number, e: string;
 
     if (code === EV_SEND) {
       var l = this._link;
@@ -320,11 +339,11 @@ export class MqttClient {
       }
     } else if (code === EV_END) {
       reason = "ended by the client";
-    } else if (code === EV_CLOSE) {
+    } else if (code === LINK_CLOSE) {
       if (st < S_OPENING || st > S_UP) return;
       this._link = null;
       reason = s || "link closed";
-    } else if (code === EV_OPEN) {
+    } else if (code === LINK_OPEN) {
       if (st !== S_OPENING || !this._link) return;
       this._st = S_CONNACK;
       this._pn = 0;
@@ -336,7 +355,7 @@ export class MqttClient {
         this._st = S_OPENING;
         this._timer = clock.setTimeout(this._tick, this._cto || CONNACK_TIMEOUT_MS);
         try {
-          var link = this._conn(this._ev);
+          var link = this._conn(this);
           // A connector that already reported onClose left us waiting for the next attempt: ignore its link.
           if (this._st === S_OPENING) this._link = link;
           return;
@@ -348,7 +367,7 @@ export class MqttClient {
         error = true;
       } else if (st === S_UP) {
         // Keepalive (section 3.1.2.10): dead after 1.5x without a packet; PINGREQ when due either way.
-        var ka = this._ka;
+        var ka = this._ka * 1000;
         if (now - this._rx >= ka * 1.5) {
           reason = "keepalive timeout: nothing received for " + (now - this._rx) / 1000 + " s";
         } else {
@@ -368,8 +387,6 @@ export class MqttClient {
       var type = code >> 4;
       var b = s as string;
       var n = b.length;
-      var subs = this._subs;
-      var q = this._q;
       this._rx = now;
       this._ping = 0;
       if (st !== S_UP && type !== CONNACK) {
@@ -384,13 +401,13 @@ export class MqttClient {
           sp = b.charCodeAt(0) & 1;
           this._st = S_UP;
           this.connected = true;
-          this._up = now;
+          if (this._fails) this._up = now;
           if (!sp) delete this._rx2;
           // Subscriptions: all again without a session, else those whose SUBACK never came.
           for (i = 0; i < subs.length && this._link; i++) {
             e = subs[i];
             if (sp && !(e.charCodeAt(2) & UNACKED)) continue;
-            id = this._newId();
+            id = this._on(EV_ID);
             subs[i] = String.fromCharCode(id >> 8, id & 255, e.charCodeAt(2) | UNACKED) + e.substring(3);
             this._on(EV_SEND, encode((SUBSCRIBE << 4) | 2, id, e.substring(3), String.fromCharCode(e.charCodeAt(2) & 3)));
           }
@@ -438,6 +455,7 @@ export class MqttClient {
           for (i = 0; i < q.length; i++) {
             if (((q[i].charCodeAt(0) << 8) | q[i].charCodeAt(1)) !== id) continue;
             q.splice(i, 1);
+            if (!q.length) delete this._q;
             break;
           }
         } else if (type === PUBREL) {
@@ -475,7 +493,8 @@ export class MqttClient {
           // closing a broken link: nothing more to do
         }
       }
-      if (this.connected && now - this._up >= STABLE_MS) this._delay = this._bmin || BACKOFF_MIN_MS;
+      if (this.connected && this._up !== undefined && now - this._up >= STABLE_MS) delete this._fails;
+      delete this._up;
       this.connected = false;
       if (code === EV_END) {
         this._st = S_ENDED;
@@ -484,18 +503,20 @@ export class MqttClient {
         if (st < S_OPENING || st > S_UP) reason = "";
       } else {
         this._st = S_WAIT;
-        var d = this._delay;
-        next = d - Math.floor((Math.random() * d) / 4);
+        var k = this._fails || 0;
         var max = this._bmax || BACKOFF_MAX_MS;
-        this._delay = d * 2 > max ? max : d * 2;
+        var d = (this._bmin || BACKOFF_MIN_MS) * Math.pow(2, k);
+        if (d >= max) d = max;
+        else this._fails = k + 1;
+        next = d - Math.floor((Math.random() * d) / 4);
       }
     }
     if (next === T_KEEPALIVE) {
       // Milliseconds until the keepalive needs a look: next PINGREQ due, or the receive deadline.
-      var k = this._ka;
-      var t = this._tx + k;
-      var r = this._rx + (this._ping ? k * 1.5 : k);
-      next = k ? (t < r ? t : r) - now : T_STOP;
+      var ms = this._ka * 1000;
+      var t = this._tx + ms;
+      var r = this._rx + (this._ping ? ms * 1.5 : ms);
+      next = ms ? (t < r ? t : r) - now : T_STOP;
     }
     if (next !== T_KEEP) {
       if (this._timer !== null) clock.clearTimeout(this._timer);
@@ -503,19 +524,5 @@ export class MqttClient {
     }
     if (reason && this.onClose) this.onClose(reason);
     if (sp >= 0 && this.onConnect) this.onConnect(sp === 1);
-  }
-
-  /* Next packet id 1..65535, wrapping, skipping ids still in use (section 2.3.1): in flight or awaiting SUBACK. */
-  private _newId(): number {
-    var id = this._id;
-    var busy = true;
-    while (busy) {
-      id = id >= 65535 ? 1 : id + 1;
-      busy = false;
-      for (var i = 0; i < this._q.length; i++) if (((this._q[i].charCodeAt(0) << 8) | this._q[i].charCodeAt(1)) === id) busy = true;
-      for (var j = 0; j < this._subs.length; j++) if (((this._subs[j].charCodeAt(0) << 8) | this._subs[j].charCodeAt(1)) === id) busy = true;
-    }
-    this._id = id;
-    return id;
   }
 }

@@ -22,11 +22,12 @@ import { PUBLISH, PUBREL, SUBSCRIBE, UNSUBSCRIBE } from "./packet";
 /** _pn of a stopped parser. */
 export const P_STOPPED = -1;
 
-/* _on() codes for errors; a packet comes with its first byte instead, which is always >= 16. */
+/* _on() codes for errors (after the link's LINK_* codes, firmware/types.ts); a packet comes with its first
+   byte instead, which is always >= 16. */
 /** Malformed input; the parser stopped (s: the message). */
-export const P_FATAL = 1;
+export const P_FATAL = 4;
 /** A packet over _pmax bytes was skipped; parsing goes on (s: the message). */
-export const P_SKIPPED = 2;
+export const P_SKIPPED = 5;
 
 /** Default largest remaining length accepted (the client's maxPacketBytes). */
 export const MAX_PACKET_BYTES = 2048;

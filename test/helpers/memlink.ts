@@ -7,16 +7,16 @@
  *   const client = new MqttClient(net.connector, clock, options);
  *   client.start();
  *   const link = net.last();      // the MemLink the client just asked for
- *   link.open();                  // -> events.onOpen()
+ *   link.open();                  // -> events._on(LINK_OPEN)
  *   link.takeWritten();           // bytes the client wrote since the last take, one string
- *   link.push("\x20\x02\x00\x00"); // -> events.onData(...)
- *   link.drop("reset");           // the far end goes away -> events.onClose("reset")
+ *   link.push("\x20\x02\x00\x00"); // -> events._on(LINK_DATA, ...)
+ *   link.drop("reset");           // the far end goes away -> events._on(LINK_CLOSE, "reset")
  *   net.failNext = "Unable to create socket"; // the next connector call throws this
  *
  * A MemLink refuses writes after it closed (throws), and counts events delivered after close() in
  * `eventsAfterClose` (must stay 0: Link.close() promises no more events).
  */
-import type { Connector, Link, LinkEvents } from "../../firmware/types";
+import { LINK_OPEN, LINK_DATA, LINK_CLOSE, type Connector, type Link, type LinkEvents } from "../../firmware/types";
 
 export class MemLink implements Link {
   readonly events: LinkEvents;
@@ -54,20 +54,20 @@ export class MemLink implements Link {
   open(): void {
     if (!this.alive) return void this.eventsAfterClose++;
     this.isOpen = true;
-    this.events.onOpen();
+    this.events._on(LINK_OPEN);
   }
 
   /** Deliver bytes (a byte string, or numbers 0..255). */
   push(data: string | number[]): void {
     if (!this.alive) return void this.eventsAfterClose++;
-    this.events.onData(typeof data === "string" ? data : String.fromCharCode.apply(null, data));
+    this.events._on(LINK_DATA, typeof data === "string" ? data : String.fromCharCode.apply(null, data));
   }
 
   drop(reason?: string): void {
     if (!this.alive) return void this.eventsAfterClose++;
     this.dropped = true;
     this.isOpen = false;
-    this.events.onClose(reason);
+    this.events._on(LINK_CLOSE, reason);
   }
 
   /** All bytes written since the last call, as one byte string. */

@@ -1,6 +1,6 @@
 /*
  * A real Connector over node:net for integration tests and host tools: byte strings in latin1 (one char per
- * byte, like Espruino's sockets), events as firmware/types.ts LinkEvents promises them (onClose at most
+ * byte, like Espruino's sockets), events as firmware/types.ts LinkEvents promises them (LINK_CLOSE at most
  * once, nothing after close()). Plus a real Clock on Node's timers.
  *
  *   const net = new NodeNet(broker.port);
@@ -8,7 +8,7 @@
  *   net.last()!.destroy();   // kill the TCP socket abruptly (the broker publishes the Will)
  */
 import { connect, type Socket } from "node:net";
-import type { Clock, Connector, Link, LinkEvents } from "../../firmware/types";
+import { LINK_OPEN, LINK_DATA, LINK_CLOSE, type Clock, type Connector, type Link, type LinkEvents } from "../../firmware/types";
 
 export const realClock: Clock = {
   now: () => Date.now(),
@@ -30,10 +30,10 @@ export class NodeNet {
       let done = false;
       let lastError = "";
       s.on("connect", () => {
-        if (!done) events.onOpen();
+        if (!done) events._on(LINK_OPEN);
       });
       s.on("data", (d: string) => {
-        if (!done) events.onData(d);
+        if (!done) events._on(LINK_DATA, d);
       });
       s.on("error", (e) => {
         lastError = e.message;
@@ -41,7 +41,7 @@ export class NodeNet {
       s.on("close", () => {
         if (done) return;
         done = true;
-        events.onClose(lastError || "closed by peer");
+        events._on(LINK_CLOSE, lastError || "closed by peer");
       });
       return {
         write(data: string) {
