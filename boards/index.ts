@@ -26,10 +26,12 @@ export function resolvePin(board: BoardInfo, name: string): number {
   if (typeof name !== "string") return -1;
   var n = board.pins[name];
   if (typeof n === "number") return n;
-  // Espruino's regex engine has no (?:) or {n,m} (tools/guard.ts): one plain group, the number last.
-  var m = /^(GPIO|D)([0-9]+)$/.exec(name);
-  if (!m || (m[1] === "D" && Object.keys(board.pins).length > 0) || m[2].length > 2) return -1;
-  n = parseInt(m[2], 10);
+  // "GPIO" or (on a board without labels) "D", then one or two digits. Code rather than a RegExp: the
+  // first RegExp a program makes brings Espruino's RegExp class into RAM for good (~8 JsVars).
+  var digits = name.indexOf("GPIO") === 0 ? name.substr(4) : name[0] === "D" && !Object.keys(board.pins).length ? name.substr(1) : "";
+  if (!digits.length || digits.length > 2) return -1;
+  for (var i = 0; i < digits.length; i++) if (!(digits[i] >= "0" && digits[i] <= "9")) return -1;
+  n = parseInt(digits, 10);
   return board.inputs.indexOf(n) >= 0 || board.outputs.indexOf(n) >= 0 ? n : -1;
 }
 

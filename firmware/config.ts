@@ -99,14 +99,24 @@ export interface ConfigResult {
 export function validateConfig(raw: any, runningBoard?: string): ConfigResult {
   // Everything below is nested on purpose: on the device this runs once at boot, and nested functions are
   // garbage-collected after it returns, where module-level ones would cost JsVars forever (ARCHITECTURE.md).
-  // The same goes for the patterns: a module-level RegExp stays on the device for good (~10 JsVars each);
-  // these locals are made when the validator runs and are garbage after it. Espruino's regex engine has no
-  // {n,m}, "?" or quantified groups (tools/guard.ts): lengths and the shape of topic prefixes are checked
-  // in code (see Checker.match).
-  var ID_RE = /^[A-Za-z0-9_-]+$/;
-  var NAME_RE = /^[a-z0-9_]+$/;
-  var PREFIX_RE = /^[A-Za-z0-9_\/-]+$/;
-  var HOST_RE = /^[A-Za-z0-9.:_-]+$/;
+  // Character sets of names, checked by charsOk: the characters allowed besides a-z, 0-9 and "_", where
+  // "A" stands for A-Z. Code rather than RegExps: the first RegExp a program makes brings Espruino's RegExp
+  // class into RAM for good (~8 JsVars), and a module-level one costs ~10 more. Lengths and the shape of
+  // topic prefixes are checked in Checker.match.
+  var ID_CHARS = "A-";
+  var NAME_CHARS = "";
+  var PREFIX_CHARS = "A/-";
+  var HOST_CHARS = "A.:-";
+
+  /** Whether v (a string) has only a-z, 0-9, "_" and the characters of set ("A": A-Z). */
+  function charsOk(v: string, set: string): boolean {
+    var upper = set.indexOf("A") >= 0;
+    for (var i = 0; i < v.length; i++) {
+      var ch = v[i];
+      if (!((ch >= "a" && ch <= "z") || (ch >= "0" && ch <= "9") || ch === "_" || (upper && ch >= "A" && ch <= "Z") || set.indexOf(ch) >= 0)) return false;
+    }
+    return true;
+  }
 
   /** Describe a received value for an error message, shortly and without leaking long strings. */
   function describe(v: any): string {
@@ -169,10 +179,10 @@ export function validateConfig(raw: any, runningBoard?: string): ConfigResult {
       return v;
     }
 
-    /** A string of 1..maxLen characters matching re; "/" (topic prefixes) may not lead, trail or double. */
-    match(path: string, v: any, re: RegExp, maxLen: number, expected: string, dflt: string | null): string {
+    /** A string of 1..maxLen characters of set (charsOk); "/" (topic prefixes) may not lead, trail or double. */
+    match(path: string, v: any, set: string, maxLen: number, expected: string, dflt: string | null): string {
       if (v === undefined && dflt !== null) return dflt;
-      if (typeof v !== "string" || !v.length || v.length > maxLen || !re.test(v) || v[0] === "/" || v[v.length - 1] === "/" || v.indexOf("//") >= 0) {
+      if (typeof v !== "string" || !v.length || v.length > maxLen || !charsOk(v, set) || v[0] === "/" || v[v.length - 1] === "/" || v.indexOf("//") >= 0) {
         this.fail(path, expected, v);
         return dflt || "";
       }
@@ -227,7 +237,7 @@ export function validateConfig(raw: any, runningBoard?: string): ConfigResult {
     }
     return {
       type: type,
-      name: c.match(path + ".name", o.name, NAME_RE, 24, "1 to 24 of a-z, 0-9, _", type),
+      name: c.match(path + ".name", o.name, NAME_CHARS, 24, "1 to 24 of a-z, 0-9, _", type),
       address: address,
       pin: i2c ? -1 : c.pin(path + ".pin", o.pin, board, false, null),
       sda: i2c ? c.pin(path + ".sda", o.sda, board, false, board ? board.i2c.sda : null) : -1,
@@ -254,11 +264,15 @@ export function validateConfig(raw: any, runningBoard?: string): ConfigResult {
       var p = "pump.interlocks[" + i + "]";
       var lo = c.obj(p, list[i], "name pin activeLevel pull", true);
       var il: InterlockConfig = {
-        name: c.match(p + ".name", lo.name, NAME_RE, 24, "1 to 24 of a-z, 0-9, _", null),
+        name: c.match(p + ".name", lo.name, NAME_CHARS, 24, "1 to 24 of a-z, 0-9, _", null),
         pin: c.pin(p + ".pin", lo.pin, board, false, null),
         activeLevel: c.num(p + ".activeLevel", lo.activeLevel, 0, 1, 1, true),
-        pull: c.match(p + ".pull", lo.pull, /^(up|down|none)$/, 4, "\"up\", \"down\" or \"none\"", "none")
+        pull: lo.pull === undefined ? "none" : lo.pull
       };
+      if (il.pull !== "up" && il.pull !== "down" && il.pull !== "none") {
+        c.fail(p + ".pull", "\"up\", \"down\" or \"none\"", lo.pull);
+        il.pull = "none";
+      }
       for (var j = 0; j < interlocks.length; j++) {
         if (interlocks[j].name === il.name) c.errors.push(p + ".name \"" + il.name + "\" is used twice");
       }
@@ -317,7 +331,7 @@ export function validateConfig(raw: any, runningBoard?: string): ConfigResult {
   var tls = c.bool("mqtt.tls", m.tls, false);
   if (tls && board && !board.tls) c.errors.push("mqtt.tls is not available on " + board.name + " (Espruino's " + board.espruino + " build has no TLS): use a board with TLS or a trusted network");
   var mqtt = {
-    host: c.match("mqtt.host", m.host, HOST_RE, 253, "a host name or IP address", null),
+    host: c.match("mqtt.host", m.host, HOST_CHARS, 253, "a host name or IP address", null),
     port: c.num("mqtt.port", m.port, 1, 65535, tls ? 8883 : 1883, true),
     username: c.str("mqtt.username", m.username, 0, 64, ""),
     password: c.str("mqtt.password", m.password, 0, 64, ""),
@@ -327,11 +341,11 @@ export function validateConfig(raw: any, runningBoard?: string): ConfigResult {
   if (mqtt.password && !mqtt.username) c.errors.push("mqtt.password is set but mqtt.username is not (MQTT 3.1.1 section 3.1.2.9)");
 
   var d = c.obj("device", o.device, "id name prefix", true);
-  var id = c.match("device.id", d.id, ID_RE, 32, "1 to 32 of A-Z, a-z, 0-9, _, -", null);
+  var id = c.match("device.id", d.id, ID_CHARS, 32, "1 to 32 of A-Z, a-z, 0-9, _, -", null);
   var device = {
     id: id,
     name: c.str("device.name", d.name, 1, 64, id),
-    prefix: c.match("device.prefix", d.prefix, PREFIX_RE, 64, "at most 64 characters of topic levels of A-Z, a-z, 0-9, _, - joined by /", "home")
+    prefix: c.match("device.prefix", d.prefix, PREFIX_CHARS, 64, "at most 64 characters of topic levels of A-Z, a-z, 0-9, _, - joined by /", "home")
   };
 
   var sensors: SensorConfig[] = [];
@@ -360,7 +374,7 @@ export function validateConfig(raw: any, runningBoard?: string): ConfigResult {
   var h = c.obj("homeassistant", o.homeassistant, "discovery prefix", false);
   var ha = {
     discovery: c.bool("homeassistant.discovery", h.discovery, true),
-    prefix: c.match("homeassistant.prefix", h.prefix, PREFIX_RE, 64, "at most 64 characters of topic levels of A-Z, a-z, 0-9, _, - joined by /", "homeassistant")
+    prefix: c.match("homeassistant.prefix", h.prefix, PREFIX_CHARS, 64, "at most 64 characters of topic levels of A-Z, a-z, 0-9, _, - joined by /", "homeassistant")
   };
 
   var relay = null;
