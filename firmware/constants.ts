@@ -1,6 +1,11 @@
 /*
  * Topic suffixes and payload words, defined once and imported everywhere (firmware, simulator, tests).
  * Topics: <prefix>/<id>/<suffix>. See README "Topics".
+ *
+ * Memory: a string used in several places stays a top-level var after terser (a global on the device,
+ * ~2-3 JsVars each for good); tools/inline-strings.js, run after terser, puts each one back into the code
+ * that reads it (code stays in flash), so these names cost nothing at rest. (`const enum` would not help:
+ * isolatedModules keeps it from being inlined across files.)
  */
 
 export const T_STATUS = "status";
