@@ -114,7 +114,7 @@ function boot(): void {
     if (cfg.pump && relay) {
       var inputs: InputPin[] = [];
       for (var k = 0; k < cfg.pump.interlocks.length; k++) inputs.push(/*@__INLINE__*/ DeviceInputPin(cfg.pump.interlocks[k].pin, cfg.pump.interlocks[k].pull));
-      node.pump = new Pump(cfg.pump, relay, inputs, clock, node);
+      node.pump = /*@__INLINE__*/ Pump(cfg.pump, relay, inputs, clock, node);
     }
 
     log("mqtt: connecting to " + m.host + ":" + m.port + (m.tls ? " (tls)" : ""));

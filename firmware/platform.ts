@@ -207,31 +207,17 @@ export class DeviceOutputPin implements OutputPin {
   }
 }
 
-/** A digital input with optional pull ("up", "down", "none"): `DeviceInputPin(pin, pull)` (or with new). */
-export interface DeviceInputPin extends InputPin {
-  _pin: number;
-}
-
-/*
- * Plain objects sharing module-level functions rather than a constructor with a prototype: main.ts calls
- * the factory once, the minifier inlines it there, and nothing of it stays but the three methods.
+/**
+ * A digital input with optional pull ("up", "down", "none"): `DeviceInputPin(pin, pull)` (or with new). It is
+ * Espruino's own Pin object (read() gives a boolean): the pump polls its interlocks, so no watch and no
+ * function of ours. main.ts calls the factory once and the minifier inlines it there.
  */
-export var DeviceInputPin = function (pin: number, pull: string): DeviceInputPin {
+export var DeviceInputPin = function (pin: number, pull: string): InputPin {
   pinMode(pin, pull === "up" ? "input_pullup" : pull === "down" ? "input_pulldown" : "input", false);
-  return { _pin: pin, read: pinRead, watch: pinWatch, unwatch: pinUnwatch };
-} as any as { (pin: number, pull: string): DeviceInputPin; new (pin: number, pull: string): DeviceInputPin };
+  return new Pin(pin);
+} as any as { (pin: number, pull: string): InputPin; new (pin: number, pull: string): InputPin };
 
-/* DeviceInputPin.read: the level, 0 or 1. */
-function pinRead(this: DeviceInputPin): number {
-  return digitalRead(this._pin) ? 1 : 0;
-}
-
-/* DeviceInputPin.watch: calls back with the new level (0/1) on every edge, debounced 50 ms. */
-function pinWatch(this: DeviceInputPin, callback: (level: number) => void): any {
-  return setWatch(watchLevel.bind(callback), this._pin, { repeat: true, edge: "both", debounce: 50 });
-}
-
-/* DeviceInputPin.unwatch (and the DHT22's clearWatch). */
+/* The DHT22's clearWatch (dhtPins): never clears every watch by mistake. */
 function pinUnwatch(handle: any): void {
   // clearWatch() without an id removes every watch on the device; a stale id throws.
   if (handle === undefined || handle === null) return;
@@ -240,11 +226,6 @@ function pinUnwatch(handle: any): void {
   } catch (e) {
     // already gone
   }
-}
-
-/* setWatch's callback, bound to the InputPin's callback: the event's state as a level. */
-function watchLevel(this: (level: number) => void, e: any): void {
-  this(e.state ? 1 : 0);
 }
 
 /**
@@ -292,7 +273,7 @@ function ioAccess(this: I2CRegisterIO, reg: number, x: Uint8Array | number): voi
 
 /**
  * The Espruino pin calls the DHT22 driver needs (its DHTPins): digitalWrite and setWatch are the natives
- * themselves, clearWatch is DeviceInputPin's guarded unwatch; only pinMode (manual mode) needs code.
+ * themselves, clearWatch is pinUnwatch (guarded); only pinMode (manual mode) needs code.
  * Built only when a DHT22 is configured.
  */
 export function dhtPins(): DHTPins {

@@ -73,10 +73,8 @@ export interface OutputPin {
   read(): number;
 }
 
-/** A digital input (interlock float switch, presence sensor). */
+/** A digital input (interlock float switch, presence sensor), polled by the pump: on the device it is
+ * Espruino's own Pin object, whose read() gives a boolean; fakes may give 0/1. Truthy means high. */
 export interface InputPin {
-  read(): number;
-  /** Call back on every edge with the new level; returns a function-free handle to cancel via unwatch. */
-  watch(callback: (level: number) => void): any;
-  unwatch(handle: any): void;
+  read(): number | boolean;
 }

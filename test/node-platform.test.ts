@@ -148,24 +148,14 @@ test("DeviceOutputPin (hosts, harnesses): the first write latches the level befo
   assert.equal(pin.read(), 0);
 });
 
-test("input pin: pull mode set, both edges watched, unwatch(undefined) never clears every watch", () => {
-  const pin = new P.DeviceInputPin(12, "up");
-  assert.deepEqual(calls, ["pinMode 12 input_pullup"]);
-  let watchFn: (e: any) => void = () => {};
-  g.setWatch = (fn: any, p: number, o: any) => ((watchFn = fn), calls.push("setWatch " + p + " " + o.edge), 7);
-  const levels: number[] = [];
-  const h = pin.watch((l) => levels.push(l));
-  assert.equal(h, 7);
-  watchFn({ state: true });
-  watchFn({ state: false });
-  assert.deepEqual(levels, [1, 0], "the callback gets the level as a number");
-  assert.ok(calls.includes("setWatch 12 both"));
-  calls = [];
-  pin.unwatch(undefined);
-  pin.unwatch(null);
-  assert.deepEqual(calls, []);
-  pin.unwatch(h);
-  assert.deepEqual(calls, ["clearWatch 1"]);
+test("input pin: pull mode set, then Espruino's own Pin object (polled by the pump: no watch)", () => {
+  for (const [pull, mode] of [["up", "input_pullup"], ["down", "input_pulldown"], ["none", "input"]]) {
+    calls = [];
+    const pin: any = P.DeviceInputPin(12, pull);
+    assert.deepEqual(calls, ["pinMode 12 " + mode]);
+    assert.ok(pin instanceof g.Pin);
+    assert.equal(pin.n, 12);
+  }
 });
 
 test("I2C register access: pointer write then read into the caller's buffer; a short read throws", () => {
@@ -196,10 +186,14 @@ test("watchdog: automatic mode (kicked by Espruino's idle loop, no timer); false
   assert.deepEqual(args, [[30, true]]);
 });
 
-test("DHT pins: clearWatch(undefined) is not passed on", () => {
+test("DHT pins: clearWatch(undefined) is not passed on (it would clear every watch), an id is", () => {
   const d = P.dhtPins();
   d.clearWatch(undefined);
+  d.clearWatch(null);
   assert.deepEqual(calls, []);
+  d.clearWatch(7);
+  assert.deepEqual(calls, ["clearWatch 1"]);
+  calls = [];
   d.pinMode(4, "input_pullup");
   assert.deepEqual(calls, ["pinMode 4 input_pullup"]);
 });

@@ -19,7 +19,7 @@
  * shared listener, the InputPin objects and their bound callbacks, and so on.
  */
 import { LINK_OPEN, LINK_CLOSE, type Clock, type Connector, type InputPin, type Link, type Sample, type SampleCallback, type Sensor } from "../../firmware/types";
-import type { PumpEvents } from "../../firmware/pump/pump";
+import { P_ATTRIBUTES, P_COMMAND, type PumpEvents } from "../../firmware/pump/pump";
 
 declare function setInterval(fn: () => void, ms: number): any;
 declare function setTimeout(fn: () => void, ms: number): any;
@@ -100,7 +100,8 @@ export function rawWatches(pins: number[]): any[] {
   return ids;
 }
 
-/** The pump's surface as the node sees it; watches the interlock inputs like the real one. */
+/** The pump's surface as the node sees it (one io(kind, ...) function); holds the interlock inputs like
+ * the real one, which polls them (no watch). */
 export class StubPump {
   on = false;
   events: PumpEvents;
@@ -108,28 +109,20 @@ export class StubPump {
   constructor(events: PumpEvents, inputs: InputPin[]) {
     this.events = events;
     this.inputs = inputs;
-    var edge = this.edge.bind(this);
-    for (var i = 0; i < inputs.length; i++) inputs[i].watch(edge);
     setTimeout(function () {
       events.onChange(false, "boot");
       events.onInterlock("tank_full", false);
       events.onInterlock("people_present", false);
     }, 0);
   }
-  edge(level: number): void {}
-  command(payload: string, retained: boolean): void {
+  io(kind: number, payload?: any): any {
+    if (kind === P_ATTRIBUTES) return '{"reason":"command"}';
+    if (kind !== P_COMMAND) return;
     var on = payload === "ON";
     if (on === this.on) return this.events.onRefused("already " + payload);
     this.on = on;
     this.events.onChange(on, "command");
   }
-  linkUp(): void {}
-  linkDown(): void {}
-  sensorOk(name: string): void {}
-  attributes(): string {
-    return '{"reason":"command"}';
-  }
-  allOff(reason: string): void {}
 }
 
 /** A sensor that answers every sample() 20 ms later with the same reading; `hold` keeps what it is given. */

@@ -3,56 +3,33 @@
  * Builds what firmware/main.ts builds around the pump (DeviceClock, DeviceOutputPin, one input per
  * interlock, an events object), lets `make` construct the pump (or nothing, for the baseline), then drives
  * it every 100 ms with a fixed script: valid and invalid commands, retained ones, link loss, sensor readings,
- * interlock edges, and runs ended by time or by the duty cycle. pump.ts minus pump-base.ts is the pump's cost.
+ * interlock changes, and runs ended by time or by the duty cycle. pump.ts minus pump-base.ts is the pump's cost.
  *
- * The Linux interpreter has no GPIO edges, so each input wraps a real DeviceInputPin (the real setWatch is
- * armed, as on the device) and its level is driven from here: set() calls the pump's watch callback.
+ * The pump polls its interlock inputs (read()); the Linux interpreter has no GPIO to drive, so each input
+ * is a small object whose level the script sets. On the device an input is Espruino's Pin object, which
+ * costs the firmware less than this stand-in; the stand-ins are in both runs, so they are not counted.
  *
  *   ESPRUINO_BIN=/work/espruino/bin/espruino1600 npx tsx bench/memory.ts entry bench/mem/pump-base.ts
  *   ESPRUINO_BIN=/work/espruino/bin/espruino1600 npx tsx bench/memory.ts entry bench/mem/pump.ts
- * pump.ts's steady figure minus pump-base.ts's is what the pump modules cost. Add bench/mem/pump-nowatch.json
- * to the pump-base.ts run to leave the inputs unwatched in the baseline: the difference then also counts
- * the platform's cost of the two watches the pump sets.
+ * pump.ts's steady figure minus pump-base.ts's is what the pump modules cost (its poll timer included).
  */
 import type { Clock, InputPin, OutputPin } from "../../firmware/types";
-import type { PumpEvents } from "../../firmware/pump/pump";
-import { DeviceClock, DeviceInputPin, DeviceOutputPin } from "../../firmware/platform";
+import { P_ATTRIBUTES, P_COMMAND, P_LINK_DOWN, P_LINK_UP, P_SENSOR_OK, type Pump, type PumpEvents } from "../../firmware/pump/pump";
+import { DeviceClock, DeviceOutputPin } from "../../firmware/platform";
 
 declare function setInterval(fn: () => void, ms: number): any;
 declare var process: any;
 
 /** What the harness calls on the pump (firmware/node/node.ts's PumpPort). */
-export interface BenchPump {
-  on: boolean;
-  command(payload: string, retained: boolean): void;
-  linkUp(): void;
-  linkDown(): void;
-  sensorOk(name: string): void;
-  attributes(): string;
-}
+export type BenchPump = Pick<Pump, "on" | "io">;
 
 class BenchInput implements InputPin {
   level: number;
-  cb: ((level: number) => void) | null;
-  dev: DeviceInputPin;
-  constructor(pin: number) {
-    this.dev = new DeviceInputPin(pin, "down");
+  constructor() {
     this.level = 0;
-    this.cb = null;
   }
   read(): number {
     return this.level;
-  }
-  watch(cb: (level: number) => void): any {
-    this.cb = cb;
-    return this.dev.watch(cb);
-  }
-  unwatch(h: any): void {
-    this.dev.unwatch(h);
-  }
-  set(l: number): void {
-    this.level = l;
-    if (this.cb) this.cb(l);
   }
 }
 
@@ -67,17 +44,17 @@ export function harness(make: (relay: OutputPin, inputs: InputPin[], clock: Cloc
   var clock = new DeviceClock();
   var relay = new DeviceOutputPin(17);
   relay.write(0);
-  var inputs = [new BenchInput(22), new BenchInput(27)];
+  var inputs = [new BenchInput(), new BenchInput()];
   var counts = [0, 0, 0];
   var events: PumpEvents = {
     onChange: function (on: boolean, reason: string) {
       counts[0]++;
-      if (pump) pump.attributes();
+      if (pump) pump.io(P_ATTRIBUTES);
       if (counts[0] % 8 === 1) console.log("pump " + (on ? "ON " : "OFF ") + reason);
     },
     onRefused: function (message: string) {
       counts[1]++;
-      if (pump) pump.attributes();
+      if (pump) pump.io(P_ATTRIBUTES);
       if (counts[1] % 8 === 1) console.log("refused: " + message);
     },
     onInterlock: function (name: string, active: boolean) {
@@ -86,13 +63,6 @@ export function harness(make: (relay: OutputPin, inputs: InputPin[], clock: Cloc
     }
   };
   var pump = make(relay, inputs, clock, events);
-  // The baseline watches the inputs too (a no-op callback), so that what a watch costs in the platform
-  // (Espruino's setWatch entry, DeviceInputPin's wrapper closure) is in both runs; with config.json
-  // {"baseWatches": false} it does not, and the difference is everything the pump makes the firmware hold.
-  var cfg = require("Storage").readJSON("config.json", true);
-  if (!pump && !(cfg && cfg.baseWatches === false)) {
-    for (var i = 0; i < inputs.length; i++) inputs[i].watch(function () {});
-  }
   // Kept where the minifier cannot drop them, in both runs (in the pump run the pump holds them too).
   (E as any).bench = [clock, relay, inputs, events, pump];
   var at = 0;
@@ -104,14 +74,14 @@ export function harness(make: (relay: OutputPin, inputs: InputPin[], clock: Cloc
     at = end + 1;
     if (at > SCRIPT.length) {
       at = 0;
-      console.log("loop " + ++loops + ": JsVars " + process.memory().usage + ", events " + counts.join(" ") + (pump ? " " + pump.attributes() : ""));
+      console.log("loop " + ++loops + ": JsVars " + process.memory().usage + ", events " + counts.join(" ") + (pump ? " " + pump.io(P_ATTRIBUTES) : ""));
     }
     if (!pump || s === "") return;
-    if (s === "link1") pump.linkUp();
-    else if (s === "link0") pump.linkDown();
-    else if (s === "air") pump.sensorOk("air");
-    else if (s.substr(0, 4) === "lock") inputs[+s.charAt(4)].set(+s.charAt(6));
-    else if (s.substr(0, 2) === "R:") pump.command(s.substr(2), true);
-    else pump.command(s, false);
+    if (s === "link1") pump.io(P_LINK_UP);
+    else if (s === "link0") pump.io(P_LINK_DOWN);
+    else if (s === "air") pump.io(P_SENSOR_OK, "air");
+    else if (s.substr(0, 4) === "lock") inputs[+s.charAt(4)].level = +s.charAt(6);
+    else if (s.substr(0, 2) === "R:") pump.io(P_COMMAND, s.substr(2), true);
+    else pump.io(P_COMMAND, s, false);
   }, 100);
 }

@@ -43,7 +43,7 @@
  */
 import type { Clock, Sample, Sensor } from "../types";
 import type { Config } from "../config";
-import type { Pump, PumpEvents } from "../pump/pump";
+import { P_ALL_OFF, P_ATTRIBUTES, P_COMMAND, P_LINK_DOWN, P_LINK_UP, P_SENSOR_OK, type Pump, type PumpEvents } from "../pump/pump";
 import { createSensorFilters, RESEND, type SensorFilters } from "../filters";
 import { QT, QH, QP, quantityName, quantityMask, formatNumber, nodeBase, type MqttPort } from "./publisher";
 import { discoveryConfig, DISCOVERY_FILE, GAP_MS, RETRY_MS, RESEND_MIN_MS, RESEND_SPREAD_MS, type StoragePort, type DiscoverySource } from "./discovery";
@@ -62,7 +62,7 @@ export interface ClientPort extends MqttPort {
 }
 
 /** The pump as the node drives it: the part of firmware/pump/pump.ts's interface it calls (tests pass fakes). */
-export type PumpPort = Pick<Pump, "on" | "command" | "linkUp" | "linkDown" | "sensorOk" | "attributes" | "allOff">;
+export type PumpPort = Pick<Pump, "on" | "io">;
 
 /** What main.ts (or a test) gives the node besides the config. Nothing of it is kept but what is used. */
 export interface NodeParts {
@@ -158,7 +158,7 @@ function slotRun(this: SensorSlot, err?: any, sample?: Sample): void {
   }
   if (this._error) node._log("sensor " + this._name + ": ok again");
   delete this._error;
-  if (node.pump) node.pump.sensorOk(this._name);
+  if (node.pump) node.pump.io(P_SENSOR_OK, this._name);
   for (var q = QT; q <= QP; q++) {
     if (!((this._qm >> q) & 1)) continue;
     var v = this._filters.push(q, q === QT ? sample.temperature : q === QH ? sample.humidity : sample.pressure);
@@ -195,7 +195,7 @@ function pumpEvent(this: NodeApp, a: boolean | string, b?: string | boolean): vo
     this._send(base + T_ERROR, "{\"source\":\"pump\",\"message\":" + JSON.stringify(a) + "}", 0, false);
   }
   // A change and a refusal both show in the attributes (reason; counters, last refusal).
-  if (this.pump) this._send(base + T_PUMP_ATTRIBUTES, this.pump.attributes(), 0, true);
+  if (this.pump) this._send(base + T_PUMP_ATTRIBUTES, this.pump.io(P_ATTRIBUTES), 0, true);
 }
 
 /** The node: `NodeApp(config, parts)`, then set pump and start the client (see NodeParts.mqtt). */
@@ -304,7 +304,7 @@ export var NodeApp = function (config: Config, parts: NodeParts): NodeApp {
 
 var NODE = {
   shutdown: function (this: NodeApp): void {
-    if (this.pump) this.pump.allOff(R_SHUTDOWN);
+    if (this.pump) this.pump.io(P_ALL_OFF, R_SHUTDOWN);
     for (var i = 0; i < this._slots.length; i++) {
       var slot = this._slots[i];
       if (slot._timer !== undefined) this._clock.clearTimeout(slot._timer);
@@ -361,10 +361,10 @@ var NODE = {
       this._log("mqtt: connected" + (a ? " (session present)" : ""));
       this._send(base + T_STATUS, ONLINE, 1, true);
       if (pump) {
-        pump.linkUp();
+        pump.io(P_LINK_UP);
         if (this._flags & N_PUMP_KNOWN) {
           this._send(base + T_PUMP, pump.on ? ON : OFF, 0, true);
-          this._send(base + T_PUMP_ATTRIBUTES, pump.attributes(), 0, true);
+          this._send(base + T_PUMP_ATTRIBUTES, pump.io(P_ATTRIBUTES), 0, true);
         }
         var locks = this._locks || [];
         for (var i = 0; i < locks.length; i++) {
@@ -385,7 +385,7 @@ var NODE = {
       this._on();
     } else if (typeof payload === "string") {
       if (a === base + T_PUMP_SET) {
-        if (pump) pump.command(payload, !!retained);
+        if (pump) pump.io(P_COMMAND, payload, !!retained);
       } else if (this._ha && a === this._ha + "/" + HA_STATUS && payload === ONLINE && (this._dRemove || discoveryConfig(this, 0))) {
         // Home Assistant restarted: a new round after 1-5 s (one round, however many "online" arrive).
         if (this._dTimer !== undefined) this._clock.clearTimeout(this._dTimer);
@@ -395,7 +395,7 @@ var NODE = {
     } else {
       // Closed: the pump counts down to its link-lost OFF from the last packet heard (a silently dead link
       // is found by keepalive only 1.5 x keepalive later); the round stops (the next connect starts over).
-      if (pump) pump.linkDown(this._client._rx);
+      if (pump) pump.io(P_LINK_DOWN, this._client._rx);
       if (this._dTimer !== undefined) this._clock.clearTimeout(this._dTimer);
       delete this._dTimer;
       this._dPos = -1;

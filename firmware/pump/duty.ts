@@ -13,7 +13,8 @@
  * part of that window before s lies inside (s - window, s].
  *
  * Memory (Espruino keeps every module-level function alive, 5 JsVars + 1 per parameter): no class, ONE
- * function, and the window's settings live in the same Float64Array as the runs, so the pump keeps one
+ * function, called from ONE place in the pump so that the minifier inlines it there (no function object
+ * at all), and the window's settings live in the same Float64Array as the runs, so the pump keeps one
  * field for all of it.
  */
 
@@ -32,12 +33,13 @@ export const DUTY_SIZE = D_RUNS + 2 * DUTY_SLOTS;
 
 /**
  * Bring a duty window up to nowMs and measure it. Drops the runs that ended before the window ending at
- * nowMs; then, when startMs >= 0, records the run [startMs, nowMs) that has just finished.
+ * nowMs; then, when startMs >= 0, records the finished run [startMs, endMs) (endMs <= nowMs; runs are
+ * recorded in the order they ran).
  * @param w a Float64Array(DUTY_SIZE): w[D_WINDOW_MS] the window length (> 0), w[D_CAP_MS] the cap, the rest
  *   zero at first
  * @returns milliseconds of recorded running inside (nowMs - window, nowMs]
  */
-export function dutyUsed(w: Float64Array, nowMs: number, startMs: number): number {
+export function dutyUsed(w: Float64Array, nowMs: number, startMs: number, endMs: number): number {
   var from = nowMs - w[D_WINDOW_MS];
   var k: number;
   // Drop runs that ended before the window that ends now.
@@ -45,7 +47,7 @@ export function dutyUsed(w: Float64Array, nowMs: number, startMs: number): numbe
     w[D_HEAD] = (w[D_HEAD] + 1) % DUTY_SLOTS;
     w[D_COUNT]--;
   }
-  if (startMs >= 0) {
+  if (startMs >= 0 && endMs > from) {
     if (w[D_COUNT] === DUTY_SLOTS) {
       // Merge the two oldest: the second one now starts where the oldest started.
       k = (w[D_HEAD] + 1) % DUTY_SLOTS;
@@ -55,7 +57,7 @@ export function dutyUsed(w: Float64Array, nowMs: number, startMs: number): numbe
     }
     k = (w[D_HEAD] + w[D_COUNT]) % DUTY_SLOTS;
     w[D_RUNS + k * 2] = startMs;
-    w[D_RUNS + k * 2 + 1] = nowMs;
+    w[D_RUNS + k * 2 + 1] = endMs;
     w[D_COUNT]++;
   }
   var used = 0;

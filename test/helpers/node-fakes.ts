@@ -6,6 +6,7 @@
 import { validateConfig, type Config } from "../../firmware/config.ts";
 import type { Sample, SampleCallback, Sensor, Clock } from "../../firmware/types.ts";
 import type { NodeParts } from "../../firmware/node/node.ts";
+import { P_ALL_OFF, P_ATTRIBUTES, P_COMMAND, P_LINK_DOWN, P_LINK_UP, P_SENSOR_OK } from "../../firmware/pump/pump.ts";
 
 export interface Published {
   topic: string;
@@ -103,23 +104,15 @@ export class ScriptedSensor implements Sensor {
 export class FakePump {
   on = false;
   calls: string[] = [];
-  command(payload: string, retained: boolean): void {
-    this.calls.push("command " + payload + " " + retained);
-  }
-  linkUp(): void {
-    this.calls.push("linkUp");
-  }
-  linkDown(): void {
-    this.calls.push("linkDown");
-  }
-  sensorOk(name: string): void {
-    this.calls.push("sensorOk " + name);
-  }
-  attributes(): string {
-    return '{"reason":"boot"}';
-  }
-  allOff(reason: string): void {
-    this.calls.push("allOff " + reason);
+  /** The pump's one entry point (firmware/pump/pump.ts Pump.io), logged under the inputs' old names. */
+  io(kind: number, a?: any, b?: any): any {
+    if (kind === P_COMMAND) this.calls.push("command " + a + " " + b);
+    else if (kind === P_LINK_UP) this.calls.push("linkUp");
+    else if (kind === P_LINK_DOWN) this.calls.push("linkDown");
+    else if (kind === P_SENSOR_OK) this.calls.push("sensorOk " + a);
+    else if (kind === P_ATTRIBUTES) return '{"reason":"boot"}';
+    else if (kind === P_ALL_OFF) this.calls.push("allOff " + a);
+    else throw new Error("FakePump: unexpected input kind " + kind);
   }
 }
 
