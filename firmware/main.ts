@@ -13,7 +13,7 @@
  * Memory: boot() runs once and everything it holds is garbage afterwards (the raw and validated config,
  * the validator and its board tables, the factories of platform.ts and node.ts, which are called here once
  * with INLINE), as long as no function made inside it survives it: a closure keeps its whole scope. So
- * what must outlive boot is a bound function (onKill, connector, sensor factories) or is made by a
+ * what must outlive boot is a bound function (connector, sensor factories) or is made by a
  * module-level function called with NOINLINE (Wifi), whose scope is small.
  */
 import { validateConfig } from "./config";
@@ -122,7 +122,7 @@ function boot(): void {
     else client!.start();
 
     if (!startWatchdog(WATCHDOG_SECONDS)) log("watchdog: not available on this build");
-    onKill(node.shutdown.bind(node));
+    onKill(node);
   } catch (e: any) {
     log("boot: " + (e && e.message ? e.message : String(e)));
   }

@@ -302,7 +302,13 @@ export function startWatchdog(seconds: number): boolean {
   return true;
 }
 
-/** Call fn when the interpreter is about to reset or quit (E.on("kill")): the graceful shutdown hook. */
-export function onKill(fn: () => void): void {
-  (E as any).on("kill", fn);
+/**
+ * Call target.shutdown() when the interpreter is about to reset or quit (E.on("kill")): the graceful
+ * shutdown hook. Not through a bound copy, which would be kept for as long as the firmware runs (7 JsVars
+ * for node.ts's nodeEvent, whose parameters a bound copy repeats): E calls its listeners with `this` = E,
+ * so E holds the target in _node, where the listener looks for it as it does on the MQTT client.
+ */
+export function onKill(target: { shutdown(): void }): void {
+  (E as any)._node = target;
+  (E as any).on("kill", target.shutdown);
 }

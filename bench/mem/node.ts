@@ -51,7 +51,7 @@ function boot(): void {
   (E as any).relay = relay; // the real pump would hold it
   client!.start();
   if (!startWatchdog(30)) console.log("watchdog: not available on this build");
-  onKill(node.shutdown.bind(node));
+  onKill(node);
   /*@__NOINLINE__*/ drive(client!, node.base);
 }
 

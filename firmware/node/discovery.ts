@@ -17,8 +17,8 @@
  * dropped once published: the ESP8266 holds one payload (~0.45 KB) at a time. All the building code is
  * this one function: nothing of it outlives the call but its own function object.
  */
-import { ONLINE, OFFLINE, ON, OFF, VERSION, PROJECT, T_STATUS, T_PUMP, T_PUMP_SET, T_PUMP_ATTRIBUTES, T_INTERLOCK } from "../constants";
-import { QT, QH, quantityName } from "./publisher";
+import { ONLINE, OFFLINE, ON, OFF, VERSION, PROJECT, T_STATUS, T_PUMP, T_PUMP_SET, T_PUMP_ATTRIBUTES, T_INTERLOCK, Q_TEMPERATURE, Q_HUMIDITY, Q_PRESSURE } from "../constants";
+import { QT, QH, M_QM, M_DEC, M_EXP } from "./publisher";
 
 /** Storage file with the list of config topics announced last time. */
 export const DISCOVERY_FILE = "ha.json";
@@ -40,14 +40,11 @@ export interface StoragePort {
 export interface DiscoverySensor {
   /** Sensor name (config.sensors[].name). */
   _name: string;
-  /** Quantities it measures: bit q set for quantity index q (publisher.ts quantityMask). */
-  _qm: number;
-  /** Read interval, seconds. */
-  _sec: number;
-  /** Heartbeat, seconds (0: none). */
-  _hb: number;
-  /** Decimals per quantity, 2 bits each: (_dec >> 2 * q) & 3. */
-  _dec: number;
+  /**
+   * Bits (publisher.ts M_*): quantity q is measured when bit M_QM + q is set (publisher.ts quantityMask);
+   * its decimals are (_m >> (M_DEC + 2 * q)) & 3; _m >> M_EXP is expire_after, seconds (0: none).
+   */
+  _m: number;
 }
 
 /** What discovery reads from the node (node.ts NodeApp). */
@@ -82,17 +79,16 @@ export function discoveryConfig(src: DiscoverySource, i: number): string[] | nul
   var body = "";
   for (var s = 0; s < slots.length && !oid; s++) {
     for (var q = 0; q < 3 && !oid; q++) {
-      if (!((slots[s]._qm >> q) & 1) || i-- > 0) continue;
+      if (!((slots[s]._m >> (M_QM + q)) & 1) || i-- > 0) continue;
       var sc = slots[s];
-      var qname = quantityName(q);
+      var qname = q === QT ? Q_TEMPERATURE : q === QH ? Q_HUMIDITY : Q_PRESSURE;
       var several = slots.length > 1;
-      var longest = sc._sec > sc._hb ? sc._sec : sc._hb;
       oid = id + (several ? sc._name + "_" : "") + qname;
       body = "\",\"name\":\"" + (several ? sc._name + " " + qname : qname.charAt(0).toUpperCase() + qname.substr(1)) +
         "\",\"stat_t\":\"~/" + (several ? sc._name + "/" : "") + qname +
         "\",\"dev_cla\":\"" + (q === QT ? "temperature\",\"unit_of_meas\":\"\xC2\xB0C" : q === QH ? "humidity\",\"unit_of_meas\":\"%" : "atmospheric_pressure\",\"unit_of_meas\":\"hPa") +
-        "\",\"stat_cla\":\"measurement\",\"sug_dsp_prc\":" + ((sc._dec >> (2 * q)) & 3) +
-        (sc._hb > 0 ? ",\"exp_aft\":" + Math.ceil(3 * longest) : "");
+        "\",\"stat_cla\":\"measurement\",\"sug_dsp_prc\":" + ((sc._m >> (M_DEC + 2 * q)) & 3) +
+        (sc._m >> M_EXP ? ",\"exp_aft\":" + (sc._m >> M_EXP) : "");
     }
   }
   if (!oid && locks) {
@@ -113,10 +109,12 @@ export function discoveryConfig(src: DiscoverySource, i: number): string[] | nul
   // module-level variable, kept for ever).
   var sw = ",\"sw\":\"" + VERSION + "\"";
   var project = "\"" + PROJECT + "\"";
-  // default_entity_id must be a valid entity id: lowercase a-z, 0-9, _ (the device id may hold "-" and capitals).
+  // default_entity_id must be a valid entity id: lowercase a-z, 0-9, _ (the device id may hold "-" and
+  // capitals). split/join, not replace(/-/g): the firmware's first RegExp would bring Espruino's RegExp
+  // class into RAM for good (8 JsVars).
   return [
     src._ha + "/" + component + "/" + oid + "/config",
-    "{\"~\":\"" + base + "\",\"uniq_id\":\"" + oid + "\",\"def_ent_id\":\"" + component + "." + oid.toLowerCase().replace(/-/g, "_") + body +
+    "{\"~\":\"" + base + "\",\"uniq_id\":\"" + oid + "\",\"def_ent_id\":\"" + component + "." + oid.toLowerCase().split("-").join("_") + body +
       // Availability, device and origin blocks, the same for every entity.
       ",\"avty_t\":\"~/" + T_STATUS + "\",\"pl_avail\":\"" + ONLINE + "\",\"pl_not_avail\":\"" + OFFLINE +
       "\",\"dev\":{\"ids\":[\"" + id.substr(0, id.length - 1) + "\"],\"name\":" + JSON.stringify(src._devName) + ",\"mdl\":" + JSON.stringify(src._model) +

@@ -30,26 +30,32 @@
  * Memory (ESP8266: 1600 JsVars for the whole firmware; ARCHITECTURE.md "Memory"): every function here
  * lives as long as the firmware (5 JsVars + 1 per parameter, about 3 more inside a TypeScript `class`),
  * and so does every field (1 JsVar for a number, 2 for a boolean or a short string). Hence:
- *  - one object, NodeApp, is publisher, client and pump listener and discovery runner; its factory runs
- *    once, inlined into main.ts's boot, and its methods sit in one prototype literal (NODE);
- *  - one function (_on) for the client's three callbacks and the discovery timer, one (pumpEvent) for
- *    the pump's three events, told apart by their arguments; publishing goes through one method (_send);
- *    the client's onError is the log function bound to a "mqtt:" prefix (no function of ours);
+ *  - one plain object, NodeApp, is publisher, client and pump listener and discovery runner; its factory
+ *    runs once, inlined into main.ts's boot;
+ *  - one function, nodeEvent, is the node's every method and callback (the sensors' timers and drivers,
+ *    the client's onConnect, onMessage and onClose, the pump's three events, the discovery timer,
+ *    shutdown), told apart by `this` and the arguments; the client's onError is one more (mqttError).
+ *    Only the sensor slots hold a bound copy; the client and E (the kill hook) find the node in _node;
+ *  - the client is called directly: QoS 0 publishes are dropped by the client itself while offline;
  *  - topics are built when published, from the base "<prefix>/<id>/" (publisher.ts), not kept; error
  *    payloads are built where they arise;
  *  - a sensor slot is a plain object with one bound function, for its timer and its driver alike;
- *  - of the config, only the few fields used later are copied (names, seconds, decimals packed in one
- *    number); flags are bits of one number; boot-time work (the removal list) runs in the factory.
+ *  - of the config, only the few fields used later are copied (names, seconds); quantities, decimals and
+ *    a slot's state are bits of one number, the node's flags of another; a discovery round's state
+ *    exists only while it runs; boot-time work (the removal list) runs in the factory.
  */
 import type { Clock, Sample, Sensor } from "../types";
 import type { Config } from "../config";
 import { P_ALL_OFF, P_ATTRIBUTES, P_COMMAND, P_LINK_DOWN, P_LINK_UP, P_SENSOR_OK, type Pump, type PumpEvents } from "../pump/pump";
 import { createSensorFilters, RESEND, type SensorFilters } from "../filters";
-import { QT, QH, QP, quantityName, quantityMask, formatNumber, nodeBase, type MqttPort } from "./publisher";
-import { discoveryConfig, DISCOVERY_FILE, GAP_MS, RETRY_MS, RESEND_MIN_MS, RESEND_SPREAD_MS, type StoragePort, type DiscoverySource } from "./discovery";
-import { T_STATUS, T_ERROR, T_PUMP, T_PUMP_SET, T_PUMP_ATTRIBUTES, T_INTERLOCK, HA_STATUS, ONLINE, OFFLINE, ON, OFF } from "../constants";
+import { QT, QH, QP, M_QM, M_DEC, M_EXP, quantityMask, formatNumber, nodeBase, type MqttPort } from "./publisher";
+import { discoveryConfig, DISCOVERY_FILE, GAP_MS, RETRY_MS, RESEND_MIN_MS, RESEND_SPREAD_MS, type StoragePort, type DiscoverySource, type DiscoverySensor } from "./discovery";
+import { T_STATUS, T_ERROR, T_PUMP, T_PUMP_SET, T_PUMP_ATTRIBUTES, T_INTERLOCK, HA_STATUS, ONLINE, OFFLINE, ON, OFF, Q_TEMPERATURE, Q_HUMIDITY, Q_PRESSURE } from "../constants";
 
-/** The MQTT client as the node drives it (firmware/mqtt/client.ts). */
+/**
+ * The MQTT client as the node drives it (firmware/mqtt/client.ts). It calls its callbacks as its own
+ * methods (`this` is the client), and they find the node in _node, which the node sets.
+ */
 export interface ClientPort extends MqttPort {
   onConnect: (sessionPresent: boolean) => void;
   onClose: (reason: string) => void;
@@ -57,6 +63,8 @@ export interface ClientPort extends MqttPort {
   onError: (message: string) => void;
   /** Clock time (ms) of the last packet received from the broker. */
   _rx: number;
+  /** The node whose callbacks these are (set by NodeApp). */
+  _node?: NodeApp;
   start(): void;
   end(): void;
 }
@@ -94,76 +102,28 @@ export const R_SHUTDOWN = "shutdown";
 export const SENSOR_FIRST_MS = 2000;
 export const SENSOR_STAGGER_MS = 700;
 
-/* SensorSlot._f bits. */
+/* SensorSlot._m, bits 0-1 (the quantities, decimals and expire_after follow: publisher.ts M_*). */
 const S_BUSY = 1;
 const S_ERROR_SENT = 2;
 
-/** One sensor: its driver, filter chains, timer and error state, and what discovery says of it. */
-interface SensorSlot {
+/**
+ * One sensor: its driver, filter chains, timer and error state, and what discovery says of it
+ * (DiscoverySensor: _name from its SensorConfig; _m: S_BUSY, a read is running; S_ERROR_SENT, _error
+ * reached the broker; then the quantities, decimals and expire_after, publisher.ts M_*).
+ */
+interface SensorSlot extends DiscoverySensor {
   _node: NodeApp;
+  /** Read interval, seconds (SensorConfig.intervalSeconds). */
+  _sec: number;
   /** The driver factory, deleted once it has built the driver. */
   _make?: () => Sensor;
   _sensor: Sensor | null;
   _filters: SensorFilters;
   _timer: any;
-  /** S_BUSY: a read is running; S_ERROR_SENT: _error reached the broker. */
-  _f: number;
   /** Current failure; absent while the last read was good. */
   _error?: string;
-  /** slotRun bound to this slot: the callback of its timer and of its driver. */
+  /** nodeEvent bound to this slot: the callback of its timer and of its driver. */
   _run: (err?: any, sample?: Sample) => void;
-  // From the SensorConfig (discovery.ts DiscoverySensor): name, quantities, seconds, decimals.
-  _name: string;
-  _qm: number;
-  _sec: number;
-  _hb: number;
-  _dec: number;
-}
-
-/*
- * A sensor slot's only callback (bound to the slot): the interval timer calls it with no argument, the
- * driver with its answer, whose error is null or an Error, never undefined (SampleCallback). Not told
- * apart by arguments.length: on Espruino a bound function always receives its declared parameters.
- * Timer: re-arm first (a fixed rate whatever the driver does), then read unless still busy.
- */
-function slotRun(this: SensorSlot, err?: any, sample?: Sample): void {
-  var node = this._node;
-  if (err === undefined && sample === undefined) {
-    this._timer = node._clock.setTimeout(this._run, this._sec * 1000);
-    if (this._f & S_BUSY) return;
-    if (!this._sensor) {
-      try {
-        this._sensor = this._make!();
-        delete this._make;
-      } catch (e) {
-        err = e || "no driver";
-      }
-    }
-    if (!err) {
-      this._f |= S_BUSY;
-      this._sensor!.sample(this._run);
-      return;
-    }
-  } else {
-    this._f &= ~S_BUSY;
-  }
-  if (err || !sample) {
-    var message = err && err.message ? String(err.message) : err ? String(err) : "no sample";
-    if (message === this._error) return;
-    this._error = message;
-    node._log("sensor " + this._name + ": " + message);
-    var sent = node._send(node.base + T_ERROR, "{\"source\":" + JSON.stringify(this._name) + ",\"message\":" + JSON.stringify(message) + "}", 0, false);
-    this._f = sent ? this._f | S_ERROR_SENT : this._f & ~S_ERROR_SENT;
-    return;
-  }
-  if (this._error) node._log("sensor " + this._name + ": ok again");
-  delete this._error;
-  if (node.pump) node.pump.io(P_SENSOR_OK, this._name);
-  for (var q = QT; q <= QP; q++) {
-    if (!((this._qm >> q) & 1)) continue;
-    var v = this._filters.push(q, q === QT ? sample.temperature : q === QH ? sample.humidity : sample.pressure);
-    if (v !== null) node._send(node.base + (node._slots.length > 1 ? this._name + "/" : "") + quantityName(q), /*@__NOINLINE__*/ formatNumber(v, (this._dec >> (2 * q)) & 3), 0, true);
-  }
 }
 
 /* NodeApp._flags bits; then, from bit N_LOCKS, two per interlock i: reported (2i), active (2i + 1). */
@@ -172,30 +132,197 @@ const N_DIRTY = 2;
 const N_LOCKS = 2;
 
 /*
- * PumpEvents, all three in one function (the node's onChange, onRefused and onInterlock), told apart by
- * their arguments: onChange(on: boolean, reason), onInterlock(name, active: boolean), onRefused(message).
- * The pin already holds the state: publish it (dropped while offline, republished on connect).
+ * Every entry point of the node but the client's onError (mqttError), in one function: told apart first
+ * by who calls it, `this`, then by the arguments, which the client's, the pump's and the drivers' APIs
+ * fix:
+ *   this = a sensor slot (its _run, the one bound copy kept, one per sensor):
+ *     its interval timer                          nothing
+ *     its driver's answer (SampleCallback)        an error (null or an Error, never undefined), a sample
+ *   this = the client, for its onConnect, onMessage, onClose:
+ *     onConnect(sessionPresent)                   a boolean
+ *     onMessage(topic, payload, retained, ...)    a string and a string
+ *     onClose(reason)                             a string alone
+ *   this = the node:
+ *     onChange(on, reason)         the pump       a boolean
+ *     onInterlock(name, active)    the pump       a string and a boolean
+ *     onRefused(message)           the pump       a string alone
+ *     the discovery timer                         0 (a copy bound to the node with 0, made when armed)
+ *     shutdown()                                  nothing
+ *   this = E, for E.on("kill") (platform.ts onKill)  nothing: shutdown
+ * The node's own methods aside, nothing else is bound: the client, the pump and E call their callbacks
+ * as methods of the object that holds them (ClientPort, PumpEvents, E), and the slots, the client and E
+ * hold the node in their _node. Not told apart by arguments.length: on Espruino a bound function always
+ * receives its declared parameters.
+ * Readings, errors and state are published at QoS 0, which the client drops (false) while offline: state
+ * is republished on connect, a sensor error too, readings go again at the next interval.
  */
-function pumpEvent(this: NodeApp, a: boolean | string, b?: string | boolean): void {
-  var base = this.base;
-  if (typeof a === "boolean") {
-    this._flags |= N_PUMP_KNOWN;
-    this._log("pump: " + (a ? "ON" : "OFF") + " (" + b + ")");
-    this._send(base + T_PUMP, a ? ON : OFF, 0, true);
-  } else if (typeof b === "boolean") {
-    var i = this._locks ? this._locks.indexOf(a) : -1;
-    if (i < 0) return;
-    var bit = 1 << (N_LOCKS + 2 * i);
-    this._flags = (this._flags | bit) & ~(bit << 1);
-    if (b) this._flags |= bit << 1;
-    this._send(base + T_INTERLOCK + "/" + a, b ? ON : OFF, 0, true);
+function nodeEvent(this: NodeApp | ClientPort | SensorSlot, a?: any, b?: any, c?: boolean): void {
+  var node: NodeApp = (this as ClientPort)._node || (this as NodeApp);
+  var client = node._client;
+  var clock = node._clock;
+  var base = node.base;
+  var pump = node.pump;
+  var locks = node._locks || [];
+  // All declared up here: formatNumber is inlined into a loop below, and Espruino does not hoist var
+  // (a var the minifier placed after its use would miss).
+  var i, bit, each, remove, entry, ok, list, v;
+  // The sensor slot this is, if it is one (the last section of this function).
+  var slot = (this as SensorSlot)._filters ? (this as SensorSlot) : null;
+  if (this === client) {
+    if (typeof a !== "boolean") {
+      if (typeof b === "string") {
+        if (a === base + T_PUMP_SET) {
+          if (pump) pump.io(P_COMMAND, b, !!c);
+        } else if (node._ha && a === node._ha + "/" + HA_STATUS && b === ONLINE && (node._dRemove || discoveryConfig(node, 0))) {
+          // Home Assistant restarted: a new round after 1-5 s (one round, however many "online" arrive).
+          if (node._dTimer !== undefined) clock.clearTimeout(node._dTimer);
+          node._dPos = 0;
+          node._dTimer = clock.setTimeout(nodeEvent.bind(node, 0), RESEND_MIN_MS + Math.floor(Math.random() * RESEND_SPREAD_MS));
+        }
+      } else {
+        // Closed: the pump counts down to its link-lost OFF from the last packet heard (a silently dead
+        // link is found by keepalive only 1.5 x keepalive later); the round stops (the next connect
+        // starts over).
+        if (pump) pump.io(P_LINK_DOWN, client._rx);
+        if (node._dTimer !== undefined) clock.clearTimeout(node._dTimer);
+        delete node._dTimer;
+        delete node._dPos;
+        node._log("mqtt: closed (" + a + ")");
+      }
+      return;
+    }
+    // Connected: presence, then every retained state again, then a discovery round (below).
+    node._log("mqtt: connected" + (a ? " (session present)" : ""));
+    client.publish(base + T_STATUS, ONLINE, 1, true);
+    if (pump) {
+      pump.io(P_LINK_UP);
+      if (node._flags & N_PUMP_KNOWN) {
+        client.publish(base + T_PUMP, pump.on ? ON : OFF, 0, true);
+        client.publish(base + T_PUMP_ATTRIBUTES, pump.io(P_ATTRIBUTES), 0, true);
+      }
+      for (i = 0; i < locks.length; i++) {
+        bit = 1 << (N_LOCKS + 2 * i);
+        if (node._flags & bit) client.publish(base + T_INTERLOCK + "/" + locks[i], node._flags & (bit << 1) ? ON : OFF, 0, true);
+      }
+    }
+    // A sensor error that could not be sent goes now; readings go again at the next interval.
+    for (i = 0; i < node._slots.length; i++) {
+      each = node._slots[i];
+      if (each._error && !(each._m & S_ERROR_SENT) && client.publish(base + T_ERROR, "{\"source\":" + JSON.stringify(each._name) + ",\"message\":" + JSON.stringify(each._error) + "}", 0, false)) each._m |= S_ERROR_SENT;
+      each._filters.push(RESEND);
+    }
+    if (node._dTimer !== undefined) clock.clearTimeout(node._dTimer);
+    node._dPos = 0;
+  } else if (!slot && a !== 0) {
+    if (a === undefined) {
+      // shutdown(), or E's "kill"
+      if (pump) pump.io(P_ALL_OFF, R_SHUTDOWN);
+      for (i = 0; i < node._slots.length; i++) {
+        each = node._slots[i];
+        if (each._timer !== undefined) clock.clearTimeout(each._timer);
+        each._timer = undefined;
+        if (each._sensor) each._sensor.close();
+        each._sensor = null;
+      }
+      if (node._dTimer !== undefined) clock.clearTimeout(node._dTimer);
+      delete node._dTimer;
+      delete node._dPos;
+      // QoS 1 is queued while offline: only sent when it can go before the DISCONNECT.
+      if (client.connected) client.publish(base + T_STATUS, OFFLINE, 1, true);
+      client.end();
+      return;
+    }
+    // The pump's events. The pin already holds the state: publish it.
+    if (typeof b === "boolean") {
+      i = locks.indexOf(a);
+      if (i < 0) return;
+      bit = 1 << (N_LOCKS + 2 * i);
+      node._flags = (node._flags | bit) & ~(bit << 1);
+      if (b) node._flags |= bit << 1;
+      client.publish(base + T_INTERLOCK + "/" + a, b ? ON : OFF, 0, true);
+      return;
+    }
+    if (typeof a === "boolean") {
+      node._flags |= N_PUMP_KNOWN;
+      node._log("pump: " + (a ? "ON" : "OFF") + " (" + b + ")");
+      client.publish(base + T_PUMP, a ? ON : OFF, 0, true);
+    } else {
+      node._log("pump: refused: " + a);
+      client.publish(base + T_ERROR, "{\"source\":\"pump\",\"message\":" + JSON.stringify(a) + "}", 0, false);
+    }
+    // A change and a refusal both show in the attributes (reason; counters, last refusal).
+    if (pump) client.publish(base + T_PUMP_ATTRIBUTES, pump.io(P_ATTRIBUTES), 0, true);
     return;
-  } else {
-    this._log("pump: refused: " + a);
-    this._send(base + T_ERROR, "{\"source\":\"pump\",\"message\":" + JSON.stringify(a) + "}", 0, false);
   }
-  // A change and a refusal both show in the attributes (reason; counters, last refusal).
-  if (this.pump) this._send(base + T_PUMP_ATTRIBUTES, this.pump.io(P_ATTRIBUTES), 0, true);
+  if (!slot) {
+    // Discovery: send message _dPos of the round, or end the round after the last one.
+    delete node._dTimer;
+    if (node._dPos === undefined) return;
+    remove = node._dRemove;
+    i = remove ? remove.length : 0;
+    entry = node._dPos < i ? [remove![node._dPos], ""] : discoveryConfig(node, node._dPos - i);
+    if (entry) {
+      // QoS 1 would be queued while offline: a round sends only when connected, and tries again later.
+      ok = client.connected && client.publish(entry[0], entry[1], 1, true);
+      if (ok) node._dPos++;
+      node._dTimer = clock.setTimeout(nodeEvent.bind(node, 0), ok ? GAP_MS : RETRY_MS);
+      return;
+    }
+    // The whole round was accepted: record what is announced, once, when it changed.
+    delete node._dPos;
+    delete node._dRemove;
+    if (!(node._flags & N_DIRTY)) return;
+    list = [];
+    for (i = 0; (entry = discoveryConfig(node, i)); i++) list.push(entry[0]);
+    node._storage.writeJSON(DISCOVERY_FILE, list);
+    node._flags &= ~N_DIRTY;
+    return;
+  }
+  // A sensor slot: a is the driver's error, b its sample; both undefined for the timer, which re-arms
+  // first (a fixed rate whatever the driver does), then reads unless a read is still running. Last in
+  // this function: the minifier declares the variables of the inlined formatNumber after the statement
+  // that uses them, and only at the end can it join them to the declaration on top (tools/guard.ts
+  // refuses a bundle where it did not).
+  if (a === undefined && b === undefined) {
+    slot._timer = clock.setTimeout(slot._run, slot._sec * 1000);
+    if (slot._m & S_BUSY) return;
+    if (!slot._sensor) {
+      try {
+        slot._sensor = slot._make!();
+        delete slot._make;
+      } catch (e) {
+        a = e || "no driver";
+      }
+    }
+    if (!a) {
+      slot._m |= S_BUSY;
+      slot._sensor!.sample(slot._run);
+      return;
+    }
+  } else {
+    slot._m &= ~S_BUSY;
+  }
+  if (a || !b) {
+    a = a && a.message ? String(a.message) : a ? String(a) : "no sample";
+    if (a === slot._error) return;
+    slot._error = a;
+    node._log("sensor " + slot._name + ": " + a);
+    slot._m = client.publish(base + T_ERROR, "{\"source\":" + JSON.stringify(slot._name) + ",\"message\":" + JSON.stringify(a) + "}", 0, false) ? slot._m | S_ERROR_SENT : slot._m & ~S_ERROR_SENT;
+    return;
+  }
+  if (slot._error) node._log("sensor " + slot._name + ": ok again");
+  delete slot._error;
+  if (pump) pump.io(P_SENSOR_OK, slot._name);
+  for (i = QT; i <= QP; i++) {
+    if (!((slot._m >> (M_QM + i)) & 1)) continue;
+    v = slot._filters.push(i, i === QT ? b.temperature : i === QH ? b.humidity : b.pressure);
+    if (v !== null) client.publish(base + (node._slots.length > 1 ? slot._name + "/" : "") + (i === QT ? Q_TEMPERATURE : i === QH ? Q_HUMIDITY : Q_PRESSURE), /*@__INLINE__*/ formatNumber(v, (slot._m >> (M_DEC + 2 * i)) & 3), 0, true);
+  }
+}
+
+/* The client's onError (this = the client): one console line. */
+function mqttError(this: ClientPort, message: string): void {
+  this._node!._log("mqtt: " + message);
 }
 
 /** The node: `NodeApp(config, parts)`, then set pump and start the client (see NodeParts.mqtt). */
@@ -218,14 +345,10 @@ export interface NodeApp extends PumpEvents, DiscoverySource {
   _flags: number;
   /** Topics to empty at the start of the next round (announced last boot, no longer configured); deleted once done. */
   _dRemove?: string[];
-  /** Next message of the round (removals first, then configs); -1 when no round runs. */
-  _dPos: number;
+  /** Next message of the round (removals first, then configs); absent when no round runs. */
+  _dPos?: number;
   /** The round's timer; absent when none is set. */
   _dTimer?: any;
-  /** _on bound to this: the client's onConnect, onClose, onMessage and the discovery timer. */
-  _cb: (a?: boolean | string, payload?: string, retained?: boolean) => void;
-  _on(a?: boolean | string, payload?: string, retained?: boolean): void;
-  _send(topic: string, payload: string, qos: number, retain: boolean): boolean;
 }
 
 /**
@@ -233,28 +356,35 @@ export interface NodeApp extends PumpEvents, DiscoverySource {
  * from Storage, arms the sensor timers (first read after SENSOR_FIRST_MS) and builds the MQTT client
  * (parts.mqtt), taking over its callbacks and subscribing to the node's inputs (the client remembers
  * them). No pin, no network: start the client. A factory rather than a constructor: main.ts calls it
- * once, the minifier inlines it there, and none of this code stays in memory; the node's methods are
- * in NODE, its prototype.
+ * once, the minifier inlines it there, and none of this code stays in memory. The node is a plain
+ * object whose methods are nodeEvent itself.
  */
 export var NodeApp = function (config: Config, parts: NodeParts): NodeApp {
-  var node: NodeApp = Object.create(NODE);
-  var base = (node.base = /*@__INLINE__*/ nodeBase(config));
-  node.pump = null;
-  node._clock = parts.clock;
-  node._log = parts.log;
-  node._storage = parts.storage;
-  node._flags = 0;
-  node._locks = null;
+  var base = /*@__INLINE__*/ nodeBase(config);
+  var client = parts.mqtt(base + T_STATUS);
+  var locks: string[] | null = null;
   if (config.pump) {
-    node._locks = [];
-    for (var l = 0; l < config.pump.interlocks.length; l++) node._locks.push(config.pump.interlocks[l].name);
+    locks = [];
+    for (var l = 0; l < config.pump.interlocks.length; l++) locks.push(config.pump.interlocks[l].name);
   }
-  node._ha = config.homeassistant.discovery ? config.homeassistant.prefix : "";
-  node._devName = config.device.name;
-  node._model = parts.model;
-  node._dPos = -1;
-  node._cb = node._on.bind(node);
-  node._slots = [];
+  var node: NodeApp = {
+    base: base,
+    pump: null,
+    shutdown: nodeEvent,
+    onChange: nodeEvent,
+    onRefused: nodeEvent,
+    onInterlock: nodeEvent,
+    _client: client,
+    _clock: parts.clock,
+    _log: parts.log,
+    _storage: parts.storage,
+    _flags: 0,
+    _locks: locks,
+    _ha: config.homeassistant.discovery ? config.homeassistant.prefix : "",
+    _devName: config.device.name,
+    _model: parts.model,
+    _slots: []
+  };
   for (var s = 0; s < config.sensors.length; s++) {
     var sc = config.sensors[s];
     var slot: SensorSlot = {
@@ -263,15 +393,16 @@ export var NodeApp = function (config: Config, parts: NodeParts): NodeApp {
       _sensor: null,
       _filters: createSensorFilters(sc, parts.clock),
       _timer: undefined,
-      _f: 0,
-      _run: slotRun,
+      _run: nodeEvent,
       _name: sc.name,
-      _qm: /*@__INLINE__*/ quantityMask(sc.type),
       _sec: sc.intervalSeconds,
-      _hb: sc.heartbeatSeconds,
-      _dec: sc.decimals.temperature | (sc.decimals.humidity << 2) | (sc.decimals.pressure << 4)
+      _m:
+        (/*@__INLINE__*/ quantityMask(sc.type) << M_QM) |
+        ((sc.decimals.temperature | (sc.decimals.humidity << 2) | (sc.decimals.pressure << 4)) << M_DEC) |
+        // expire_after: 3 x the longest of interval and heartbeat; none without a heartbeat (discovery.ts)
+        ((sc.heartbeatSeconds > 0 ? Math.ceil(3 * Math.max(sc.intervalSeconds, sc.heartbeatSeconds)) : 0) << M_EXP)
     };
-    slot._run = slotRun.bind(slot);
+    slot._run = nodeEvent.bind(slot);
     node._slots.push(slot);
     slot._timer = parts.clock.setTimeout(slot._run, SENSOR_FIRST_MS + s * SENSOR_STAGGER_MS);
   }
@@ -293,119 +424,10 @@ export var NodeApp = function (config: Config, parts: NodeParts): NodeApp {
   if (remove.length) node._dRemove = remove;
   if (remove.length || old.length !== current.length) node._flags |= N_DIRTY;
 
-  var client = (node._client = parts.mqtt(base + T_STATUS));
-  client.onConnect = client.onClose = client.onMessage = node._cb;
-  // Error lines need no code of ours: the log (console.log) with a prefix, joined by a space.
-  client.onError = parts.log.bind(null, "mqtt:");
-  if (node._locks) client.subscribe(base + T_PUMP_SET, 1);
+  client._node = node;
+  client.onConnect = client.onClose = client.onMessage = nodeEvent;
+  client.onError = mqttError;
+  if (locks) client.subscribe(base + T_PUMP_SET, 1);
   if (node._ha) client.subscribe(node._ha + "/" + HA_STATUS, 1);
   return node;
 } as any as { (config: Config, parts: NodeParts): NodeApp; new (config: Config, parts: NodeParts): NodeApp };
-
-var NODE = {
-  shutdown: function (this: NodeApp): void {
-    if (this.pump) this.pump.io(P_ALL_OFF, R_SHUTDOWN);
-    for (var i = 0; i < this._slots.length; i++) {
-      var slot = this._slots[i];
-      if (slot._timer !== undefined) this._clock.clearTimeout(slot._timer);
-      slot._timer = undefined;
-      if (slot._sensor) slot._sensor.close();
-      slot._sensor = null;
-    }
-    if (this._dTimer !== undefined) this._clock.clearTimeout(this._dTimer);
-    delete this._dTimer;
-    this._dPos = -1;
-    this._send(this.base + T_STATUS, OFFLINE, 1, true);
-    this._client.end();
-  },
-
-  // PumpEvents: onChange, onRefused and onInterlock are all pumpEvent (above).
-  onChange: pumpEvent,
-  onRefused: pumpEvent,
-  onInterlock: pumpEvent,
-
-  /*
-   * The client's three callbacks and the discovery timer in one function (bound once as _cb), told apart
-   * by their arguments, which the client's API fixes:
-   *   onConnect(sessionPresent: boolean)                         a boolean
-   *   onMessage(topic: string, payload: string, retained, ...)   a string and a string
-   *   onClose(reason: string)                                    a string alone
-   *   the discovery timer                                        nothing
-   */
-  _on: function (this: NodeApp, a?: boolean | string, payload?: string, retained?: boolean): void {
-    var base = this.base;
-    var pump = this.pump;
-    if (a === undefined) {
-      // Discovery: send message _dPos of the round, or end the round after the last one.
-      delete this._dTimer;
-      if (this._dPos < 0) return;
-      var remove = this._dRemove;
-      var r = remove ? remove.length : 0;
-      var entry = this._dPos < r ? [remove![this._dPos], ""] : discoveryConfig(this, this._dPos - r);
-      if (entry) {
-        var ok = this._send(entry[0], entry[1], 1, true);
-        if (ok) this._dPos++;
-        this._dTimer = this._clock.setTimeout(this._cb, ok ? GAP_MS : RETRY_MS);
-        return;
-      }
-      // The whole round was accepted: record what is announced, once, when it changed.
-      this._dPos = -1;
-      delete this._dRemove;
-      if (!(this._flags & N_DIRTY)) return;
-      var list: string[] = [];
-      for (var e, j = 0; (e = discoveryConfig(this, j)); j++) list.push(e[0]);
-      this._storage.writeJSON(DISCOVERY_FILE, list);
-      this._flags &= ~N_DIRTY;
-    } else if (typeof a === "boolean") {
-      // Connected: presence, then every retained state again, then a discovery round.
-      this._log("mqtt: connected" + (a ? " (session present)" : ""));
-      this._send(base + T_STATUS, ONLINE, 1, true);
-      if (pump) {
-        pump.io(P_LINK_UP);
-        if (this._flags & N_PUMP_KNOWN) {
-          this._send(base + T_PUMP, pump.on ? ON : OFF, 0, true);
-          this._send(base + T_PUMP_ATTRIBUTES, pump.io(P_ATTRIBUTES), 0, true);
-        }
-        var locks = this._locks || [];
-        for (var i = 0; i < locks.length; i++) {
-          var bit = 1 << (N_LOCKS + 2 * i);
-          if (this._flags & bit) this._send(base + T_INTERLOCK + "/" + locks[i], this._flags & (bit << 1) ? ON : OFF, 0, true);
-        }
-      }
-      // A sensor error that could not be sent goes now; readings go again at the next interval.
-      for (var s = 0; s < this._slots.length; s++) {
-        var slot = this._slots[s];
-        if (slot._error && !(slot._f & S_ERROR_SENT)) {
-          if (this._send(base + T_ERROR, "{\"source\":" + JSON.stringify(slot._name) + ",\"message\":" + JSON.stringify(slot._error) + "}", 0, false)) slot._f |= S_ERROR_SENT;
-        }
-        slot._filters.push(RESEND);
-      }
-      if (this._dTimer !== undefined) this._clock.clearTimeout(this._dTimer);
-      this._dPos = 0;
-      this._on();
-    } else if (typeof payload === "string") {
-      if (a === base + T_PUMP_SET) {
-        if (pump) pump.io(P_COMMAND, payload, !!retained);
-      } else if (this._ha && a === this._ha + "/" + HA_STATUS && payload === ONLINE && (this._dRemove || discoveryConfig(this, 0))) {
-        // Home Assistant restarted: a new round after 1-5 s (one round, however many "online" arrive).
-        if (this._dTimer !== undefined) this._clock.clearTimeout(this._dTimer);
-        this._dPos = 0;
-        this._dTimer = this._clock.setTimeout(this._cb, RESEND_MIN_MS + Math.floor(Math.random() * RESEND_SPREAD_MS));
-      }
-    } else {
-      // Closed: the pump counts down to its link-lost OFF from the last packet heard (a silently dead link
-      // is found by keepalive only 1.5 x keepalive later); the round stops (the next connect starts over).
-      if (pump) pump.io(P_LINK_DOWN, this._client._rx);
-      if (this._dTimer !== undefined) this._clock.clearTimeout(this._dTimer);
-      delete this._dTimer;
-      this._dPos = -1;
-      this._log("mqtt: closed (" + a + ")");
-    }
-  },
-
-  /** Publish when connected; false when offline or dropped by the client. */
-  _send: function (this: NodeApp, topic: string, payload: string, qos: number, retain: boolean): boolean {
-    var c = this._client;
-    return c.connected && c.publish(topic, payload, qos, retain);
-  }
-} as any as NodeApp;

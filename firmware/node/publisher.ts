@@ -5,9 +5,9 @@
  *   <prefix>/<id>/status                      online / offline, retained, QoS 1 (offline is also the Will)
  *   <prefix>/<id>[/<sensor>]/<quantity>      temperature degC, humidity %RH, pressure hPa; retained
  *   <prefix>/<id>/error                       {"source":..,"message":..}, not retained
- *   <prefix>/<id>/pump, /pump/attributes      ON / OFF and the pump's JSON, retained, QoS 1
- *   <prefix>/<id>/pump/set                    commands (subscribed by the node)
- *   <prefix>/<id>/interlock/<name>            ON / OFF, retained, QoS 1
+ *   <prefix>/<id>/pump, /pump/attributes      ON / OFF and the pump's JSON, retained, QoS 0
+ *   <prefix>/<id>/pump/set                    commands (subscribed by the node, QoS 1)
+ *   <prefix>/<id>/interlock/<name>            ON / OFF, retained, QoS 0
  * The sensor level is there only when config.json lists several sensors.
  *
  * Memory: topics are not kept. The node keeps its base "<prefix>/<id>/" and concatenates the suffix
@@ -15,7 +15,6 @@
  * and their property names held for ever (about 60 JsVars with two interlocks).
  */
 import type { Config } from "../config";
-import { Q_TEMPERATURE, Q_HUMIDITY, Q_PRESSURE } from "../constants";
 
 /** The part of the MQTT client (firmware/mqtt/client.ts) the node publishes through. */
 export interface MqttPort {
@@ -25,7 +24,12 @@ export interface MqttPort {
   subscribe(topic: string, qos: number): void;
 }
 
-/* Quantity indices: readings are addressed as (sensor, quantity index). */
+/*
+ * Quantity indices: readings are addressed as (sensor, quantity index). A quantity's name (constants.ts
+ * Q_*, the last topic level) is picked where it is used, node.ts and discovery.ts, by the same ternary:
+ * a function for it would be kept for ever (5 JsVars), and terser inlines one called twice as a function
+ * expression created at every call.
+ */
 export const QT = 0;
 export const QH = 1;
 export const QP = 2;
@@ -36,12 +40,14 @@ export function nodeBase(config: Config): string {
 }
 
 /**
- * "temperature", "humidity", "pressure" for QT, QH, QP (Q_* of constants.ts: only this function names them,
- * so the minifier keeps them as literals here instead of module-level variables).
+ * The sensor slot's _m (node.ts), read by discovery too: bits 0-1 node.ts's state flags, then the
+ * quantities a part measures (bit M_QM + q for quantity index q), the decimals (2 bits per quantity from
+ * bit M_DEC + 2q) and, from bit M_EXP, Home Assistant's expire_after in seconds (0: none; at most
+ * 3 x 86400, 18 bits). One number instead of four fields.
  */
-export function quantityName(q: number): string {
-  return q === QT ? Q_TEMPERATURE : q === QH ? Q_HUMIDITY : Q_PRESSURE;
-}
+export const M_QM = 2;
+export const M_DEC = 5;
+export const M_EXP = 11;
 
 /**
  * Quantities a part measures, one bit per quantity index (1 << QT...): BMP280 has no humidity, DHT22 no

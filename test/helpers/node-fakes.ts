@@ -36,6 +36,9 @@ export class FakeClient {
 
   publish(topic: string, payload: string, qos: number, retain: boolean): boolean {
     if (typeof topic !== "string" || typeof payload !== "string") throw new Error("publish: topic and payload must be strings");
+    // As the real client: QoS 0 while offline is dropped (false); QoS 1 would be queued, which the node
+    // never asks for offline (a test sees it as a publish while disconnected).
+    if (!qos && !this.connected) return false;
     var ok = typeof this.accept === "function" ? this.accept(topic) : this.accept;
     if (ok) this.published.push({ topic, payload, qos, retain, at: this.clock ? this.clock.now() : 0 });
     return ok;
