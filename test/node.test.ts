@@ -100,6 +100,21 @@ test("formatNumber: fixed decimals, never -0", () => {
   assert.equal(formatNumber(-0, 0), "0");
   assert.equal(formatNumber(-3.25, 1), "-3.3");
   assert.equal(formatNumber(1013.25, 0), "1013");
+  assert.equal(formatNumber(21.5, 0), "22", "rounds (Espruino's own toFixed would truncate to 21)");
+  assert.equal(formatNumber(999.96, 1), "1000.0");
+  assert.equal(formatNumber(0.05, 3), "0.050");
+  assert.equal(formatNumber(-1008.2, 2), "-1008.20");
+});
+
+test("formatNumber: the same text as toFixed for readings the filters rounded (spec toFixed on Node)", () => {
+  var seed = 12345;
+  for (var i = 0; i < 20000; i++) {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    var d = i % 4;
+    var v = Math.round(((seed / 2147483648) * 2400 - 700) * Math.pow(10, d)) / Math.pow(10, d);
+    var expected = (Math.round(v * Math.pow(10, d)) === 0 ? 0 : v).toFixed(d);
+    assert.equal(formatNumber(v, d), expected, v + " with " + d + " decimals");
+  }
 });
 
 test("the node subscribes pump/set and homeassistant/status (QoS 1)", () => {

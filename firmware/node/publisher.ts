@@ -57,9 +57,20 @@ export function quantityMask(type: string): number {
   return type === "bmp280" ? 5 : type === "dht22" ? 3 : 7;
 }
 
-/** A rounded reading as text: `decimals` digits after the point, never "-0". */
+/**
+ * A reading as text, rounded to `decimals` digits after the point (halves away from zero), never "-0"
+ * (a sign on zero reads as a wrong value on a dashboard). The same text as Number.toFixed, without
+ * calling it: the first Number method the firmware calls brings Espruino's Number class into RAM for
+ * good (8 JsVars). (Espruino 2v29's toFixed also truncates where it should round, 21.5 -> "21" at 0
+ * decimals; the filters hand over values already rounded, where the two agree.) No local var: this is
+ * inlined, and an inlined var can land after its use, where Espruino (no var hoisting) misses it; hence
+ * the repeated Math.round(|value| * 10^decimals), the value in units of the last digit.
+ */
 export function formatNumber(value: number, decimals: number): string {
-  // -0.04 rounds to "-0.0": a sign on zero reads as a wrong value on a dashboard. No local var: this is
-  // inlined, and an inlined var can land after its use, where Espruino (no var hoisting) misses it.
-  return (Math.round(value * Math.pow(10, decimals)) === 0 ? 0 : value).toFixed(decimals);
+  return (
+    (value < 0 && Math.round(-value * Math.pow(10, decimals)) ? "-" : "") +
+    Math.floor(Math.round(Math.abs(value) * Math.pow(10, decimals)) / Math.pow(10, decimals)) +
+    // The fraction's digits, zero-padded: (units % 10^decimals) + 10^decimals without its leading "1".
+    (decimals ? "." + String((Math.round(Math.abs(value) * Math.pow(10, decimals)) % Math.pow(10, decimals)) + Math.pow(10, decimals)).substr(1) : "")
+  );
 }
