@@ -18,7 +18,7 @@
  * this one function: nothing of it outlives the call but its own function object.
  */
 import { ONLINE, OFFLINE, ON, OFF, VERSION, PROJECT, T_STATUS, T_PUMP, T_PUMP_SET, T_PUMP_ATTRIBUTES, T_INTERLOCK, Q_TEMPERATURE, Q_HUMIDITY, Q_PRESSURE } from "../constants";
-import { QT, QH, M_QM, M_DEC, M_EXP } from "./publisher";
+import { QT, QH, M_QM, M_DEC } from "./publisher";
 
 /** Storage file with the list of config topics announced last time. */
 export const DISCOVERY_FILE = "ha.json";
@@ -42,9 +42,13 @@ export interface DiscoverySensor {
   _name: string;
   /**
    * Bits (publisher.ts M_*): quantity q is measured when bit M_QM + q is set (publisher.ts quantityMask);
-   * its decimals are (_m >> (M_DEC + 2 * q)) & 3; _m >> M_EXP is expire_after, seconds (0: none).
+   * its decimals are (_m >> (M_DEC + 2 * q)) & 3.
    */
   _m: number;
+  /** Read interval, seconds. */
+  _sec: number;
+  /** Heartbeat, seconds (0: none). */
+  _hb: number;
 }
 
 /** What discovery reads from the node (node.ts NodeApp). */
@@ -83,12 +87,13 @@ export function discoveryConfig(src: DiscoverySource, i: number): string[] | nul
       var sc = slots[s];
       var qname = q === QT ? Q_TEMPERATURE : q === QH ? Q_HUMIDITY : Q_PRESSURE;
       var several = slots.length > 1;
+      var longest = sc._sec > sc._hb ? sc._sec : sc._hb;
       oid = id + (several ? sc._name + "_" : "") + qname;
       body = "\",\"name\":\"" + (several ? sc._name + " " + qname : qname.charAt(0).toUpperCase() + qname.substr(1)) +
         "\",\"stat_t\":\"~/" + (several ? sc._name + "/" : "") + qname +
         "\",\"dev_cla\":\"" + (q === QT ? "temperature\",\"unit_of_meas\":\"\xC2\xB0C" : q === QH ? "humidity\",\"unit_of_meas\":\"%" : "atmospheric_pressure\",\"unit_of_meas\":\"hPa") +
         "\",\"stat_cla\":\"measurement\",\"sug_dsp_prc\":" + ((sc._m >> (M_DEC + 2 * q)) & 3) +
-        (sc._m >> M_EXP ? ",\"exp_aft\":" + (sc._m >> M_EXP) : "");
+        (sc._hb > 0 ? ",\"exp_aft\":" + Math.ceil(3 * longest) : "");
     }
   }
   if (!oid && locks) {

@@ -48,7 +48,7 @@ import type { Clock, Sample, Sensor } from "../types";
 import type { Config } from "../config";
 import { P_ALL_OFF, P_ATTRIBUTES, P_COMMAND, P_LINK_DOWN, P_LINK_UP, P_SENSOR_OK, type Pump, type PumpEvents } from "../pump/pump";
 import { createSensorFilters, RESEND, type SensorFilters } from "../filters";
-import { QT, QH, QP, M_QM, M_DEC, M_EXP, quantityMask, formatNumber, nodeBase, type MqttPort } from "./publisher";
+import { QT, QH, QP, M_QM, M_DEC, quantityMask, formatNumber, nodeBase, type MqttPort } from "./publisher";
 import { discoveryConfig, DISCOVERY_FILE, GAP_MS, RETRY_MS, RESEND_MIN_MS, RESEND_SPREAD_MS, type StoragePort, type DiscoverySource, type DiscoverySensor } from "./discovery";
 import { T_STATUS, T_ERROR, T_PUMP, T_PUMP_SET, T_PUMP_ATTRIBUTES, T_INTERLOCK, HA_STATUS, ONLINE, OFFLINE, ON, OFF, Q_TEMPERATURE, Q_HUMIDITY, Q_PRESSURE } from "../constants";
 
@@ -102,28 +102,29 @@ export const R_SHUTDOWN = "shutdown";
 export const SENSOR_FIRST_MS = 2000;
 export const SENSOR_STAGGER_MS = 700;
 
-/* SensorSlot._m, bits 0-1 (the quantities, decimals and expire_after follow: publisher.ts M_*). */
+/* SensorSlot._m, bits 0-1 (the quantities and decimals follow: publisher.ts M_*). */
 const S_BUSY = 1;
 const S_ERROR_SENT = 2;
 
 /**
  * One sensor: its driver, filter chains, timer and error state, and what discovery says of it
- * (DiscoverySensor: _name from its SensorConfig; _m: S_BUSY, a read is running; S_ERROR_SENT, _error
- * reached the broker; then the quantities, decimals and expire_after, publisher.ts M_*).
+ * (DiscoverySensor: _name, _sec and _hb from its SensorConfig; _m: S_BUSY, a read is running;
+ * S_ERROR_SENT, _error reached the broker; then the quantities and decimals, publisher.ts M_*).
  */
 interface SensorSlot extends DiscoverySensor {
   _node: NodeApp;
-  /** Read interval, seconds (SensorConfig.intervalSeconds). */
-  _sec: number;
   /** The driver factory, deleted once it has built the driver. */
   _make?: () => Sensor;
   _sensor: Sensor | null;
   _filters: SensorFilters;
-  _timer: any;
   /** Current failure; absent while the last read was good. */
   _error?: string;
-  /** nodeEvent bound to this slot: the callback of its timer and of its driver. */
-  _run: (err?: any, sample?: Sample) => void;
+  /**
+   * nodeEvent bound to this slot: the callback of its timer and of its driver. Deleted by shutdown, which
+   * stops the timer that way: its id is not kept (Espruino never reuses timer ids, and an id past 1023
+   * no longer fits in the property itself: a JsVar more for good).
+   */
+  _run?: (err?: any, sample?: Sample) => void;
 }
 
 /* NodeApp._flags bits; then, from bit N_LOCKS, two per interlock i: reported (2i), active (2i + 1). */
@@ -219,8 +220,7 @@ function nodeEvent(this: NodeApp | ClientPort | SensorSlot, a?: any, b?: any, c?
       if (pump) pump.io(P_ALL_OFF, R_SHUTDOWN);
       for (i = 0; i < node._slots.length; i++) {
         each = node._slots[i];
-        if (each._timer !== undefined) clock.clearTimeout(each._timer);
-        each._timer = undefined;
+        delete each._run; // its timer fires once more, finds no _run, and stops
         if (each._sensor) each._sensor.close();
         each._sensor = null;
       }
@@ -284,7 +284,8 @@ function nodeEvent(this: NodeApp | ClientPort | SensorSlot, a?: any, b?: any, c?
   // that uses them, and only at the end can it join them to the declaration on top (tools/guard.ts
   // refuses a bundle where it did not).
   if (a === undefined && b === undefined) {
-    slot._timer = clock.setTimeout(slot._run, slot._sec * 1000);
+    if (!slot._run) return;
+    clock.setTimeout(slot._run, slot._sec * 1000);
     if (slot._m & S_BUSY) return;
     if (!slot._sensor) {
       try {
@@ -296,7 +297,7 @@ function nodeEvent(this: NodeApp | ClientPort | SensorSlot, a?: any, b?: any, c?
     }
     if (!a) {
       slot._m |= S_BUSY;
-      slot._sensor!.sample(slot._run);
+      slot._sensor!.sample(slot._run!);
       return;
     }
   } else {
@@ -392,19 +393,15 @@ export var NodeApp = function (config: Config, parts: NodeParts): NodeApp {
       _make: parts.sensors[s],
       _sensor: null,
       _filters: createSensorFilters(sc, parts.clock),
-      _timer: undefined,
       _run: nodeEvent,
       _name: sc.name,
       _sec: sc.intervalSeconds,
-      _m:
-        (/*@__INLINE__*/ quantityMask(sc.type) << M_QM) |
-        ((sc.decimals.temperature | (sc.decimals.humidity << 2) | (sc.decimals.pressure << 4)) << M_DEC) |
-        // expire_after: 3 x the longest of interval and heartbeat; none without a heartbeat (discovery.ts)
-        ((sc.heartbeatSeconds > 0 ? Math.ceil(3 * Math.max(sc.intervalSeconds, sc.heartbeatSeconds)) : 0) << M_EXP)
+      _hb: sc.heartbeatSeconds,
+      _m: (/*@__INLINE__*/ quantityMask(sc.type) << M_QM) | ((sc.decimals.temperature | (sc.decimals.humidity << 2) | (sc.decimals.pressure << 4)) << M_DEC)
     };
     slot._run = nodeEvent.bind(slot);
     node._slots.push(slot);
-    slot._timer = parts.clock.setTimeout(slot._run, SENSOR_FIRST_MS + s * SENSOR_STAGGER_MS);
+    parts.clock.setTimeout(slot._run, SENSOR_FIRST_MS + s * SENSOR_STAGGER_MS);
   }
 
   // Boot comparison: what was announced last time and is no longer configured gets removed.

@@ -41,13 +41,13 @@ export function nodeBase(config: Config): string {
 
 /**
  * The sensor slot's _m (node.ts), read by discovery too: bits 0-1 node.ts's state flags, then the
- * quantities a part measures (bit M_QM + q for quantity index q), the decimals (2 bits per quantity from
- * bit M_DEC + 2q) and, from bit M_EXP, Home Assistant's expire_after in seconds (0: none; at most
- * 3 x 86400, 18 bits). One number instead of four fields.
+ * quantities a part measures (bit M_QM + q for quantity index q), then the decimals (2 bits per quantity
+ * from bit M_DEC + 2q). One number instead of three fields, and one JsVar as long as it stays below
+ * 1024 (Espruino keeps an int from -1024 to 1023 inside the property itself, a larger one in a JsVar of
+ * its own): it does unless pressure has 2 or 3 decimals. Nothing more goes in for that reason.
  */
 export const M_QM = 2;
 export const M_DEC = 5;
-export const M_EXP = 11;
 
 /**
  * Quantities a part measures, one bit per quantity index (1 << QT...): BMP280 has no humidity, DHT22 no
