@@ -1,13 +1,13 @@
 /*
  * Baseline for bench/mem/node.ts: the same config validation, stand-ins (client, pump, sensor driver) and
- * script, the filter chains the node would build, and what any client and pump hold (Espruino's socket,
- * two pin watches: see node-harness.ts), without the node's modules.
+ * script, the filter chains the node would build, and what any client holds (Espruino's socket: see
+ * node-harness.ts), without the node's modules.
  *   ESPRUINO_BIN=/work/espruino/bin/espruino1600 npx tsx bench/memory.ts entry bench/mem/node-base.ts bench/mem/node-config.json
  */
 import { validateConfig } from "../../firmware/config";
 import { createSensorFilters } from "../../firmware/filters";
 import type { Clock } from "../../firmware/types";
-import { StubClient, StubPump, stubSensor, stubEvents, rawSocket, rawWatches, drive } from "./node-harness";
+import { StubClient, StubPump, stubSensor, stubEvents, rawSocket, drive } from "./node-harness";
 
 declare function setTimeout(fn: () => void, ms: number): any;
 declare function clearTimeout(id: any): void;
@@ -25,7 +25,7 @@ function boot(): void {
   // NOINLINE: a closure made inside boot() would keep its scope (the config) alive.
   var link = /*@__NOINLINE__*/ rawSocket(cfg.mqtt.host, cfg.mqtt.port);
   var ev = /*@__NOINLINE__*/ stubEvents(client);
-  (E as any).bench = [client, new StubPump(events, []), sensor, createSensorFilters(cfg.sensors[0], clock), ev, link, /*@__NOINLINE__*/ rawWatches([22, 27])];
+  (E as any).bench = [client, new StubPump(events, []), sensor, createSensorFilters(cfg.sensors[0], clock), ev, link];
   client.start();
   /*@__NOINLINE__*/ drive(client, "home/bench1/");
 }

@@ -12,18 +12,17 @@
  * bench's Mosquitto, sending a bare CONNECT so the broker keeps the socket) but publishes nothing: each
  * publish() is counted and accepted.
  *
- * What any MQTT client and any pump would hold whoever wires them is in both runs, so that it is not
- * counted as the node's: node-base.ts opens the same socket with Espruino's net (rawSocket) and arms the
- * same two pin watches (rawWatches), and both runs build one stubEvents object (the LinkEvents a client
- * gives its connector). What remains in the difference is the node's own: the Link's fields and its
- * shared listener, the InputPin objects and their bound callbacks, and so on.
+ * What any MQTT client would hold whoever wires it is in both runs, so that it is not counted as the
+ * node's: node-base.ts opens the same socket with Espruino's net (rawSocket), and both runs build one
+ * stubEvents object (the LinkEvents a client gives its connector). The pump polls its interlocks (no pin
+ * watch on either side). What remains in the difference is the node's own: the Link's fields and its
+ * shared listener, the interlock Pin objects, and so on.
  */
 import { LINK_OPEN, LINK_CLOSE, type Clock, type Connector, type InputPin, type Link, type Sample, type SampleCallback, type Sensor } from "../../firmware/types";
 import { P_ATTRIBUTES, P_COMMAND, type PumpEvents } from "../../firmware/pump/pump";
 
 declare function setInterval(fn: () => void, ms: number): any;
 declare function setTimeout(fn: () => void, ms: number): any;
-declare function setWatch(fn: (e: any) => void, pin: any, options: any): any;
 
 /* CONNECT, MQTT 3.1.1, clean session, keepalive 0 (the broker never times it out), client id "nodebench". */
 var CONNECT = "\x10\x15\x00\x04MQTT\x04\x02\x00\x00\x00\x09nodebench";
@@ -91,13 +90,6 @@ export function rawSocket(host: string, port: number): any {
   sock.on("error", noop);
   sock.on("close", noop);
   return sock;
-}
-
-/** node-base.ts: the watches the pump's two interlock inputs would arm. */
-export function rawWatches(pins: number[]): any[] {
-  var ids = [];
-  for (var i = 0; i < pins.length; i++) ids.push(setWatch(noop, pins[i], { repeat: true, edge: "both", debounce: 50 }));
-  return ids;
 }
 
 /** The pump's surface as the node sees it (one io(kind, ...) function); holds the interlock inputs like

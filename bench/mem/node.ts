@@ -6,10 +6,11 @@
  * (BME280 + pump + two interlocks + discovery), read from Storage like the firmware does.
  *   ESPRUINO_BIN=/work/espruino/bin/espruino1600 npx tsx bench/memory.ts entry bench/mem/node.ts bench/mem/node-config.json
  * The node's cost is this run's steady state minus bench/mem/node-base.ts's (same stand-ins, no node).
- * Measured on espruino1600 (2v29, 12-byte JsVars): node.ts steady 723, node-base.ts 524: 199 JsVars for
- * main + platform + node + publisher + discovery, Espruino's own socket and watch records excluded (about
- * 35 and 2 x 20, held for the client and the pump). The same wiring before the rewrite (a2a2117) ran out
- * of memory even on the 2047-JsVar build (steady 1970 there, base 700).
+ * Measured on espruino1600 (2v29, 12-byte JsVars): node.ts steady 503, node-base.ts 392: 111 JsVars for
+ * main + platform + node + publisher + discovery, Espruino's own socket record excluded (about 35, held
+ * for the client). Before the node became one function with its state in few fields (d893099): 561, so
+ * 169. The same wiring before the first rewrite (a2a2117) ran out of memory even on the 2047-JsVar build
+ * (steady 1970 there, base 700).
  */
 import { validateConfig } from "../../firmware/config";
 import { DeviceClock, netConnector, relayPin, DeviceInputPin, i2cBus, I2CRegisterIO, startWatchdog, onKill } from "../../firmware/platform";
