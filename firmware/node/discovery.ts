@@ -49,6 +49,8 @@ export interface DiscoverySensor {
   _sec: number;
   /** Heartbeat, seconds (0: none). */
   _hb: number;
+  /** The next sensor, in config order; absent on the last. */
+  _next?: DiscoverySensor;
 }
 
 /** What discovery reads from the node (node.ts NodeApp). */
@@ -60,7 +62,8 @@ export interface DiscoverySource {
   /** Device name and board name, for the device block. */
   _devName: string;
   _model: string;
-  _slots: DiscoverySensor[];
+  /** The first sensor (the others follow through _next); absent without sensors. */
+  _slots?: DiscoverySensor;
   /** Interlock names; null without a pump. */
   _locks: string[] | null;
 }
@@ -76,17 +79,15 @@ export function discoveryConfig(src: DiscoverySource, i: number): string[] | nul
   // "<prefix>/<id>/": the id is the last level (an id holds no "/").
   var levels = src.base.split("/");
   var id = levels[levels.length - 2] + "_";
-  var slots = src._slots;
+  var several = !!(src._slots && src._slots._next);
   var locks = src._locks;
   var component = "sensor";
   var oid = "";
   var body = "";
-  for (var s = 0; s < slots.length && !oid; s++) {
+  for (var sc = src._slots; sc && !oid; sc = sc._next) {
     for (var q = 0; q < 3 && !oid; q++) {
-      if (!((slots[s]._m >> (M_QM + q)) & 1) || i-- > 0) continue;
-      var sc = slots[s];
+      if (!((sc._m >> (M_QM + q)) & 1) || i-- > 0) continue;
       var qname = q === QT ? Q_TEMPERATURE : q === QH ? Q_HUMIDITY : Q_PRESSURE;
-      var several = slots.length > 1;
       var longest = sc._sec > sc._hb ? sc._sec : sc._hb;
       oid = id + (several ? sc._name + "_" : "") + qname;
       body = "\",\"name\":\"" + (several ? sc._name + " " + qname : qname.charAt(0).toUpperCase() + qname.substr(1)) +

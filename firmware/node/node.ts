@@ -39,7 +39,8 @@
  *  - the client is called directly: QoS 0 publishes are dropped by the client itself while offline;
  *  - topics are built when published, from the base "<prefix>/<id>/" (publisher.ts), not kept; error
  *    payloads are built where they arise;
- *  - a sensor slot is a plain object with one bound function, for its timer and its driver alike;
+ *  - a sensor slot is a plain object with one bound function, for its timer and its driver alike, and
+ *    keeps no timer id; the slots are chained through _next (one field of the node, not an array);
  *  - of the config, only the few fields used later are copied (names, seconds); quantities, decimals and
  *    a slot's state are bits of one number, the node's flags of another; a discovery round's state
  *    exists only while it runs; boot-time work (the removal list) runs in the factory.
@@ -113,6 +114,7 @@ const S_ERROR_SENT = 2;
  */
 interface SensorSlot extends DiscoverySensor {
   _node: NodeApp;
+  _next?: SensorSlot;
   /** The driver factory, deleted once it has built the driver. */
   _make?: () => Sensor;
   _sensor: Sensor | null;
@@ -207,8 +209,7 @@ function nodeEvent(this: NodeApp | ClientPort | SensorSlot, a?: any, b?: any, c?
       }
     }
     // A sensor error that could not be sent goes now; readings go again at the next interval.
-    for (i = 0; i < node._slots.length; i++) {
-      each = node._slots[i];
+    for (each = node._slots; each; each = each._next) {
       if (each._error && !(each._m & S_ERROR_SENT) && client.publish(base + T_ERROR, "{\"source\":" + JSON.stringify(each._name) + ",\"message\":" + JSON.stringify(each._error) + "}", 0, false)) each._m |= S_ERROR_SENT;
       each._filters.push(RESEND);
     }
@@ -218,8 +219,7 @@ function nodeEvent(this: NodeApp | ClientPort | SensorSlot, a?: any, b?: any, c?
     if (a === undefined) {
       // shutdown(), or E's "kill"
       if (pump) pump.io(P_ALL_OFF, R_SHUTDOWN);
-      for (i = 0; i < node._slots.length; i++) {
-        each = node._slots[i];
+      for (each = node._slots; each; each = each._next) {
         delete each._run; // its timer fires once more, finds no _run, and stops
         if (each._sensor) each._sensor.close();
         each._sensor = null;
@@ -317,7 +317,7 @@ function nodeEvent(this: NodeApp | ClientPort | SensorSlot, a?: any, b?: any, c?
   for (i = QT; i <= QP; i++) {
     if (!((slot._m >> (M_QM + i)) & 1)) continue;
     v = slot._filters.push(i, i === QT ? b.temperature : i === QH ? b.humidity : b.pressure);
-    if (v !== null) client.publish(base + (node._slots.length > 1 ? slot._name + "/" : "") + (i === QT ? Q_TEMPERATURE : i === QH ? Q_HUMIDITY : Q_PRESSURE), /*@__INLINE__*/ formatNumber(v, (slot._m >> (M_DEC + 2 * i)) & 3), 0, true);
+    if (v !== null) client.publish(base + (node._slots!._next ? slot._name + "/" : "") + (i === QT ? Q_TEMPERATURE : i === QH ? Q_HUMIDITY : Q_PRESSURE), /*@__INLINE__*/ formatNumber(v, (slot._m >> (M_DEC + 2 * i)) & 3), 0, true);
   }
 }
 
@@ -341,7 +341,8 @@ export interface NodeApp extends PumpEvents, DiscoverySource {
   _clock: Clock;
   _log: (...parts: string[]) => void;
   _storage: StoragePort;
-  _slots: SensorSlot[];
+  /** The first sensor slot, the others chained through _next (one field, not an array); absent without sensors. */
+  _slots?: SensorSlot;
   /** N_* bits: the pump's state was reported, ha.json must be rewritten, interlocks as last reported. */
   _flags: number;
   /** Topics to empty at the start of the next round (announced last boot, no longer configured); deleted once done. */
@@ -383,9 +384,9 @@ export var NodeApp = function (config: Config, parts: NodeParts): NodeApp {
     _locks: locks,
     _ha: config.homeassistant.discovery ? config.homeassistant.prefix : "",
     _devName: config.device.name,
-    _model: parts.model,
-    _slots: []
+    _model: parts.model
   };
+  var last: SensorSlot | null = null;
   for (var s = 0; s < config.sensors.length; s++) {
     var sc = config.sensors[s];
     var slot: SensorSlot = {
@@ -400,7 +401,9 @@ export var NodeApp = function (config: Config, parts: NodeParts): NodeApp {
       _m: (/*@__INLINE__*/ quantityMask(sc.type) << M_QM) | ((sc.decimals.temperature | (sc.decimals.humidity << 2) | (sc.decimals.pressure << 4)) << M_DEC)
     };
     slot._run = nodeEvent.bind(slot);
-    node._slots.push(slot);
+    if (last) last._next = slot;
+    else node._slots = slot;
+    last = slot;
     parts.clock.setTimeout(slot._run, SENSOR_FIRST_MS + s * SENSOR_STAGGER_MS);
   }
 
