@@ -97,7 +97,7 @@ export interface NodeParts {
   mqtt: (willTopic: string) => ClientPort;
 }
 
-/** Reason given to pump.allOff() on a graceful shutdown (E.on("kill")). */
+/** Reason given to the pump's P_ALL_OFF on a graceful shutdown (shutdown(), E.on("kill")). */
 export const R_SHUTDOWN = "shutdown";
 /** First sensor read this long after construction, the next sensors staggered by SENSOR_STAGGER_MS. */
 export const SENSOR_FIRST_MS = 2000;
@@ -129,7 +129,10 @@ interface SensorSlot extends DiscoverySensor {
   _run?: (err?: any, sample?: Sample) => void;
 }
 
-/* NodeApp._flags bits; then, from bit N_LOCKS, two per interlock i: reported (2i), active (2i + 1). */
+/*
+ * NodeApp._flags bits; then, from bit N_LOCKS, two per interlock i: reported (2i), active (2i + 1). With
+ * at most 4 interlocks (config.ts) it stays below 1024, inside the property itself (publisher.ts M_*).
+ */
 const N_PUMP_KNOWN = 1;
 const N_DIRTY = 2;
 const N_LOCKS = 2;
@@ -152,7 +155,8 @@ const N_LOCKS = 2;
  *     the discovery timer                         0 (a copy bound to the node with 0, made when armed)
  *     shutdown()                                  nothing
  *   this = E, for E.on("kill") (platform.ts onKill)  nothing: shutdown
- * The node's own methods aside, nothing else is bound: the client, the pump and E call their callbacks
+ * Bound copies exist only for the slots (kept, one each) and the discovery timer (while it is armed; a
+ * bound copy repeats nodeEvent's parameters: 7 JsVars): the client, the pump and E call their callbacks
  * as methods of the object that holds them (ClientPort, PumpEvents, E), and the slots, the client and E
  * hold the node in their _node. Not told apart by arguments.length: on Espruino a bound function always
  * receives its declared parameters.
