@@ -104,7 +104,7 @@ async function firmware(broker: Broker): Promise<void> {
   });
   clearInterval(timer);
   await ha.endAsync();
-  const errors = lines.filter((l) => /Uncaught|MEMORY|Error/.test(l));
+  const errors = lines.filter((l) => /Uncaught|MEMORY|Error/.test(l) && !/^\s*\d+,\d+,\d+,/.test(l)); // not the variable dump
   console.log(summary("firmware (BME280 + pump + 2 interlocks + discovery)", parseProbe(lines), preludeCost) +
     `; the interpreter's own ${interpreter} included, the I2C prelude's ${preludeCost} subtracted; ${seen} messages seen by MQTT.js`);
   if (errors.length) console.log("  errors on the device: " + errors.slice(0, 5).join(" | "));
@@ -142,7 +142,7 @@ async function entry(broker: Broker, file: string, configFile?: string): Promise
     bundle, seconds: SECONDS, config, append: memoryProbe(250) + breakdownProbe(SECONDS * 1000 - 1500),
     onLine: process.env.BENCH_VERBOSE ? (l) => console.log("  | " + l) : undefined
   });
-  const errors = lines.filter((l) => /Uncaught|MEMORY|Error/.test(l));
+  const errors = lines.filter((l) => /Uncaught|MEMORY|Error/.test(l) && !/^\s*\d+,\d+,\d+,/.test(l)); // not the variable dump
   console.log(summary(file, parseProbe(lines)));
   if (errors.length) console.log("  errors on the device: " + errors.slice(0, 5).join(" | "));
   printBreakdown(lines);

@@ -330,7 +330,9 @@ export function createBoschSensor(chip: "bme280" | "bmp280", options: BoschOptio
   var humid = chip === "bme280";
   var address = options.address === undefined ? 0x76 : options.address;
   // "0x76": addresses and chip ids in messages are written the way the datasheets write them.
-  var name = chip.toUpperCase() + " at " + (address < 16 ? "0x0" : "0x") + address.toString(16);
+  // The two addresses a Bosch chip can have are spelled out: the first Number method called (toString)
+  // would bring Espruino's Number class into RAM for good (8 JsVars); error paths may still call one.
+  var name = chip.toUpperCase() + " at " + (address === 0x76 ? "0x76" : address === 0x77 ? "0x77" : "0x" + address.toString(16));
   var io = options.io;
   if (!io || !options.clock) throw new Error(name + ": options.io and options.clock are required");
   var s: BoschSensor = {
