@@ -1505,7 +1505,9 @@ export class Runtime {
 
   jsVarsUsed(): number {
     if (!this.ctx) return 0;
-    const seen = new Set<any>();
+    // The global object is counted by the loop below, property by property: a reference to it (firmware's
+    // DeviceClock is the global object) costs one JsVar, as on the device, not a second copy of everything.
+    const seen = new Set<any>([this.ctx]);
     let n = 120; // Espruino's own state at boot (Linux build: usage 101-194 before any user code)
     for (const k of Object.getOwnPropertyNames(this.ctx)) {
       if (this.builtinNames.has(k)) continue;

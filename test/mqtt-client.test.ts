@@ -306,6 +306,11 @@ test("caller mistakes throw and send nothing", () => {
   assert.throws(() => client.publish("a", "1", 2, false), /^Error: publish: qos must be 0 or 1, got 2$/);
   assert.throws(() => client.subscribe("", 0), /subscribe: topic must be a non-empty string/);
   assert.throws(() => client.subscribe("a", 3), /subscribe: qos must be 0, 1 or 2, got 3/);
+  // A topic is sent with a 2-byte length (section 1.5.3): 65535 bytes at most.
+  const long = "y".repeat(65536);
+  assert.throws(() => client.publish(long, "1", 0, false), /^Error: publish: topic must be a non-empty string/);
+  assert.throws(() => client.subscribe(long, 0), /^Error: subscribe: topic must be a non-empty string/);
+  assert.throws(() => client.unsubscribe(long), /^Error: unsubscribe: topic must be a non-empty string/);
   assert.throws(() => new MqttClient(() => null as any, new FakeClock(), { clientId: "x", username: "", password: "p", keepaliveSeconds: 5, cleanSession: true, will: null }), /needs a username/);
   assert.equal(l.takeWritten(), "");
 });

@@ -1,17 +1,19 @@
 /*
- * MQTT 3.1.1 codec: firmware/mqtt/encode.ts (generator) and firmware/mqtt/parser.ts (framing parser).
+ * MQTT 3.1.1 codec: firmware/mqtt/encode.ts (frame(): the remaining length) and firmware/mqtt/parser.ts
+ * (framing parser).
  * Vectors are byte arrays commented field by field (spec sections in brackets), each checked three ways
  * (generate, parse, round trip) and re-fed split at every offset, then all concatenated. Then malformed
  * input with its exact error, cross-checks against mqtt-packet both ways, and fast-check properties.
- * The per-packet encoders come from test/helpers/mqttpackets.ts (thin wrappers over the firmware's one
- * encode()); CONNECT is what an MqttClient writes, since the client builds it once in its constructor.
+ * The per-packet encoders come from test/helpers/mqttpackets.ts (fields spelled as the client spells them,
+ * over the firmware's frame()); CONNECT is what an MqttClient writes, since the client builds it once in
+ * its constructor.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import mqttPacket from "mqtt-packet";
 import { feed, P_STOPPED, P_FATAL, P_SKIPPED, type Framer } from "../firmware/mqtt/parser";
-import { encode, PINGREQ_PACKET, DISCONNECT_PACKET } from "../firmware/mqtt/encode";
+import { frame, PINGREQ_PACKET, DISCONNECT_PACKET } from "../firmware/mqtt/encode";
 import { PUBACK, PUBREC, PUBREL, PUBCOMP, readU16 } from "../firmware/mqtt/packet";
 import type { MqttOptions } from "../firmware/mqtt/client";
 import { S, hex, encodePublish, encodeAck, encodeSubscribe, encodeUnsubscribe, clientConnect as encodeConnect } from "./helpers/mqttpackets";
@@ -45,7 +47,7 @@ function parseChunks(chunks: string[], max = 1 << 30): Got {
 
 /* A parsed packet back to bytes: its first byte, then the firmware's remaining length and the body as it is. */
 function reframe(h: number, body: string): string {
-  return String.fromCharCode(h) + encode(0xe0, 0, "", body).substring(1);
+  return frame(String.fromCharCode(h) + body);
 }
 
 /* The remaining-length bytes of a packet (section 2.2.3): after the first byte, up to the one without bit 7. */
@@ -175,8 +177,8 @@ const VECTORS: Vector[] = [
     bytes: S(0xa2, 7, 0, 2, 0, 3, "c/#"),
     gen: () => encodeUnsubscribe(2, "c/#")
   },
-  { name: "PINGREQ [3.12]", bytes: S(0xc0, 0), gen: () => PINGREQ_PACKET },
-  { name: "DISCONNECT [3.14]", bytes: S(0xe0, 0), gen: () => DISCONNECT_PACKET },
+  { name: "PINGREQ [3.12]", bytes: S(0xc0, 0), gen: () => frame(PINGREQ_PACKET) },
+  { name: "DISCONNECT [3.14]", bytes: S(0xe0, 0), gen: () => frame(DISCONNECT_PACKET) },
   { name: "CONNACK accepted, no session [3.2]", bytes: S(0x20, 2, 0, 0) },
   { name: "CONNACK session present, refused: not authorized (5)", bytes: S(0x20, 2, 1, 5) },
   { name: "SUBACK id 1 granted QoS 1 [3.9]", bytes: S(0x90, 3, 0, 1, 1) },
@@ -234,17 +236,16 @@ test("remaining length: 1 to 4 bytes at every boundary [2.2.3, table 2.4]", () =
     [2097152, [0x80, 0x80, 0x80, 0x01]],
     [268435455, [0xff, 0xff, 0xff, 0x7f]]
   ];
-  // Real tails up to 2 MB; past that a stand-in with the length of the tail but no bytes (encode() only reads
-  // tail.length and concatenates it), so the 4-byte maximum is checked without a 256 MB string.
-  const standIn = (n: number) => ({ length: n, toString: () => "" }) as unknown as string;
+  // Real bodies up to 2 MB; past that a stand-in packet with the length of first byte + body but no body
+  // bytes (frame() only reads its length, its first char and the rest as a substring), so the 4-byte
+  // maximum is checked without a 256 MB string.
+  const standIn = (n: number) => ({ length: n + 1, charAt: () => "\xe0", substring: () => "" }) as unknown as string;
   for (const [n, bytes] of table) {
-    const pkt = encode(0xe0, 0, "", n <= 2097152 ? "y".repeat(n) : standIn(n));
+    const pkt = frame(n <= 2097152 ? "\xe0" + "y".repeat(n) : standIn(n));
     if (n <= 2097152) assert.equal(pkt.length, 1 + bytes.length + n, String(n));
     assert.equal(hex(remainingLengthBytes(pkt)), Buffer.from(bytes).toString("hex"), String(n));
   }
-  assert.throws(() => encode(0xe0, 0, "", standIn(268435456)), /^Error: MQTT remaining length 268435456 is outside 0\.\.268435455$/);
-  assert.throws(() => encode(0xe0, 0, "y".repeat(65536), ""), /^Error: MQTT topic of 65536 bytes is over 65535$/);
-  assert.throws(() => encode(0xe0, 1, "y".repeat(65535), standIn(268435455 - 65537 - 1)), /^Error: MQTT remaining length 268435456 is outside/, "the limit counts every field");
+  assert.throws(() => frame(standIn(268435456)), /^Error: MQTT remaining length 268435456 is outside 0\.\.268435455$/);
   // Parsing a 4-byte length: a PUBLISH of 2,097,152 body bytes, fed in 1000-byte pieces.
   const big = encodePublish("t", "y".repeat(2097152 - 3), 0, false, false, 0);
   assert.equal(hex(big.substring(0, 5)), "3080808001");
@@ -301,6 +302,7 @@ test("oversized packet: reported, skipped without buffering, the next packet sti
     feed(c, big.substring(k) + S(0xd0, 0));
     assert.deepEqual(c.got, { packets: [[0xd0, ""]], errors: [["packet of 23 bytes is over the 22-byte limit (skipped)", false]] });
     assert.equal(c._pb, undefined, "nothing of the skipped packet is buffered");
+    assert.equal(c._pn, undefined, "framing again once the packet is skipped: _pn unset (costs no JsVar)");
   }
   // exactly at the limit is accepted
   assert.equal(parseChunks([big], 23).packets.length, 1);
@@ -345,8 +347,8 @@ test("mqtt-packet parses what we generate to the same fields", () => {
     const [a] = mpParse(encodeAck(type, 4242));
     assert.deepEqual([a.cmd, a.messageId], [cmd, 4242]);
   }
-  assert.equal(mpParse(PINGREQ_PACKET)[0].cmd, "pingreq");
-  assert.equal(mpParse(DISCONNECT_PACKET)[0].cmd, "disconnect");
+  assert.equal(mpParse(frame(PINGREQ_PACKET))[0].cmd, "pingreq");
+  assert.equal(mpParse(frame(DISCONNECT_PACKET))[0].cmd, "disconnect");
 });
 
 test("we parse what mqtt-packet generates", () => {

@@ -1,7 +1,7 @@
 /*
  * The floor for issue 3's reference app (see mqtt-app.ts): the same socket, subscription and publishes with
  * no MQTT client at all, the packets written by hand (CONNECT with client id "memapp", keepalive 30 s, no
- * PINGREQ, no reconnect). What mqtt-app-bare.ts measures beyond this is our client's own cost:
+ * PINGREQ, no reconnect). What mqtt-app.ts measures beyond this is our client's own cost:
  *   ESPRUINO_BIN=... npx tsx bench/memory.ts entry bench/mem/mqtt-app-raw.ts
  */
 declare function setInterval(fn: () => void, ms: number): any;

@@ -1,7 +1,8 @@
 /**
  * MQTT 3.1.1 client for Espruino and the Node simulator: QoS 0/1 out, QoS 0/1/2 in, Last Will, retained
- * flags, keepalive with dead-link detection, reconnect with backoff. Codec lives apart (encode.ts,
- * parser.ts); this file is the connection logic.
+ * flags, keepalive with dead-link detection, reconnect with backoff. This file is the connection logic and
+ * spells the packets it sends; the remaining length (encode.ts) and the incremental parser (parser.ts)
+ * live apart.
  *
  * ```ts
  * export interface MqttOptions {
@@ -51,26 +52,31 @@
  *   STABLE_MS (30 s).
  * - Subscriptions are remembered (one topic per SUBSCRIBE) and sent again after a reconnect when CONNACK
  *   says sessionPresent = 0, or when their SUBACK never came. unsubscribe() offline only forgets.
- * - The Connector must not call LinkEvents from inside the connector call itself (Espruino and Node
+ * - The Connector must not call _on from inside the connector call itself (Espruino and Node
  *   sockets never do); Link.close() must flush what was written (DISCONNECT) and fire no event.
  *
  * Memory (ESP8266: 1600 JsVars for the whole firmware; measured on Espruino 2v29, 12-byte JsVars, code in
  * Storage, flat bundle): a function object costs about 5 JsVars + 1 per parameter for as long as the
- * firmware runs, a bound function about 6, a field 1 (small integer, reference) or 2 (float, boolean,
- * string, null), an unset field nothing. So the client is its six public methods, a packet-id helper and
- * ONE internal entry point, _on(code, s), through which everything else goes: the timer, the link opening
- * and closing, each parsed packet (code = its first byte; one chain of cases over the packet types), parse
- * errors, and the client's own requests (write a packet, drop the link, end). The LinkEvents object the
- * connector gets is three bound functions (two of _on, one of the parser), made once; the timer is a
- * fourth. The parser keeps its two state fields in this object. Options left at their default are not
- * stored. State is plain numbers and byte strings: the in-flight list is one array of strings (packet id +
- * packet), the subscriptions one array of strings (packet id + QoS byte + topic), the CONNECT packet is
- * built once. Issue 3's app runs in about 306 JsVars over a minimal connector (bench/mem/mqtt-app-bare.ts),
- * and in 140 with no client at all, its packets written by hand (bench/mem/mqtt-app-raw.ts).
+ * firmware runs, a bound function about as much (it copies the parameters), a field 1 (reference, integer
+ * -1024..1023) or 2 (other numbers, times included, boolean, string, null), an unset field nothing. So the
+ * client is its six public methods and ONE internal entry point, _on(code, s), through which everything
+ * else goes: the link opening, its bytes and its closing (the connector is handed the client itself and
+ * calls _on: no events object, no function per event), the timer (the one bound function), each parsed
+ * packet (code = its first byte; one chain of cases over the packet types), parse errors, and the
+ * client's own requests (write a packet, next packet id, drop the link, end). The parser (parser.ts) and
+ * the remaining-length framing (encode.ts) are called from _on only, so the minifier inlines them there:
+ * no function object of their own; each packet is spelled where it is sent. The parser keeps its two
+ * state fields in this object. Options left at their default are not stored, nor the backoff's failure
+ * count while it is 0, nor the in-flight list while it is empty; keepalive is kept in seconds (a small
+ * integer). State is plain numbers and byte strings: the in-flight list is one array of strings (packet
+ * id + packet), the subscriptions one array of strings (packet id + QoS byte + topic), the CONNECT packet
+ * is built once. Issue 3's app (bench/mem/mqtt-app.ts, over the firmware's DeviceClock and netConnector)
+ * runs in 260 JsVars steady, 263 at its peak (bench/memory.ts mqtt-app); with no client at all, its
+ * packets written by hand (bench/mem/mqtt-app-raw.ts), in 143.
  */
 import { LINK_OPEN, LINK_DATA, LINK_CLOSE, type Clock, type Connector, type Link } from "../types";
 import { feed, P_STOPPED, P_FATAL, P_SKIPPED } from "./parser";
-import { encode, PINGREQ_PACKET, DISCONNECT_PACKET } from "./encode";
+import { frame, PINGREQ_PACKET, DISCONNECT_PACKET } from "./encode";
 import { CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK, PINGRESP, F_DUP } from "./packet";
 
 export interface MqttOptions {
@@ -99,7 +105,10 @@ const S_ENDED = 5;
    (firmware/types.ts: the connector calls _on itself) and the parser's P_FATAL (4) and P_SKIPPED (5). */
 /** The one timer fired: backoff over, CONNACK deadline or keepalive, depending on the state. */
 const EV_TIMER = 6;
-/** Write the packet s to the link, if there is one. A failed write drops the link. */
+/**
+ * Write the packet s, given as its first byte then its body (encode.ts frame() adds the remaining length),
+ * to the link, if there is one. A failed write drops the link.
+ */
 const EV_SEND = 7;
 /** end(): drop the link, no retry. */
 const EV_END = 8;
@@ -135,7 +144,7 @@ export class MqttClient {
   private _conn: Connector;
   private _clock: Clock;
   private _tick: () => void;
-  /* The CONNECT packet, built once. */
+  /* The CONNECT packet, built once: first byte and body (EV_SEND adds the remaining length). */
   private _connect: string;
   /* Keepalive in seconds: a number up to 1023 fits its field's JsVar, 30000 ms would take two. */
   private _ka: number;
@@ -157,18 +166,19 @@ export class MqttClient {
    * link 1.5 x keepalive late, the pump's link-lost countdown starts from here, not from the detection.
    */
   _rx = 0;
-  /* 1 while a PINGREQ awaits its PINGRESP (a number: a boolean field costs one JsVar more). */
-  private _ping = 0;
+  /* 1 while a PINGREQ awaits its PINGRESP, else unset (a boolean field would cost 2 JsVars, a 0 one 1). */
+  private _ping?: number;
   private _id = 0;
-  /* Outbound QoS 1 in flight: 2-byte packet id + the PUBLISH packet as the next (re)send must look: DUP is
-     set in the stored copy once the packet went out. Unset while empty. */
+  /* Outbound QoS 1 in flight: 2-byte packet id + the PUBLISH packet (first byte and body, as EV_SEND takes
+     it) as the next (re)send must look: DUP is set in the stored copy once the packet went out. Unset while
+     empty. */
   private _q?: string[];
   /* Subscriptions: 2-byte id of the SUBSCRIBE awaiting SUBACK (0: none), QoS byte (| UNACKED), topic. */
   private _subs: string[] = [];
   /* Inbound QoS 2 packet ids delivered and waiting for PUBREL; made on the first QoS 2 message. */
   private _rx2?: number[];
-  /** @internal Parser state (parser.ts, Framer): stopped while there is no open link. */
-  _pn = P_STOPPED;
+  /** @internal Parser state (parser.ts, Framer): stopped while there is no open link, unset while framing. */
+  _pn?: number = P_STOPPED;
   /** @internal */
   _pb?: string;
   /** @internal */
@@ -215,7 +225,7 @@ export class MqttClient {
       flags |= 64;
       tail += str(o.password);
     }
-    this._connect = encode(0x10, 0, "", "\x00\x04MQTT\x04" + String.fromCharCode(flags, (o.keepaliveSeconds >> 8) & 255, o.keepaliveSeconds & 255) + tail);
+    this._connect = "\x10\x00\x04MQTT\x04" + String.fromCharCode(flags, (o.keepaliveSeconds >> 8) & 255, o.keepaliveSeconds & 255) + tail;
   }
 
   /** Begin connecting now; retries with backoff forever until end(). Calling it again does nothing. */
@@ -244,9 +254,11 @@ export class MqttClient {
     if (typeof payload !== "string") throw new Error("publish: payload must be a string, got " + typeof payload);
     if (qos !== 0 && qos !== 1) throw new Error("publish: qos must be 0 or 1, got " + qos);
     var h = (PUBLISH << 4) | (qos << 1) | (retain ? 1 : 0);
+    // Section 3.3: topic (2-byte length, bytes), packet id when QoS > 0, payload.
+    var t = String.fromCharCode(topic.length >> 8, topic.length & 255) + topic;
     if (!qos) {
       if (!this.connected) return false;
-      this._on(EV_SEND, encode(h, 0, topic, payload));
+      this._on(EV_SEND, String.fromCharCode(h) + t + payload);
       return true;
     }
     var max = this._max || MAX_INFLIGHT;
@@ -256,11 +268,11 @@ export class MqttClient {
       return false;
     }
     var id = this._on(EV_ID);
-    var pkt = encode(h, id, topic, payload);
+    var body = t + String.fromCharCode(id >> 8, id & 255) + payload;
     var sent = this.connected;
-    q.push(String.fromCharCode(id >> 8, id & 255, sent ? h | F_DUP : h) + pkt.substring(1));
+    q.push(String.fromCharCode(id >> 8, id & 255, sent ? h | F_DUP : h) + body);
     this._q = q;
-    if (sent) this._on(EV_SEND, pkt);
+    if (sent) this._on(EV_SEND, String.fromCharCode(h) + body);
     return true;
   }
 
@@ -278,7 +290,8 @@ export class MqttClient {
     var e = String.fromCharCode(id >> 8, id & 255, qos | UNACKED) + topic;
     if (i < 0) subs.push(e);
     else subs[i] = e;
-    if (id) this._on(EV_SEND, encode((SUBSCRIBE << 4) | 2, id, topic, String.fromCharCode(qos)));
+    // Section 3.8: packet id, topic filter (2-byte length, bytes), requested QoS.
+    if (id) this._on(EV_SEND, String.fromCharCode((SUBSCRIBE << 4) | 2, id >> 8, id & 255, topic.length >> 8, topic.length & 255) + topic + String.fromCharCode(qos));
   }
 
   /** Forget a subscription; UNSUBSCRIBE is sent when connected. */
@@ -290,7 +303,10 @@ export class MqttClient {
     var i = subs.length;
     while (i-- && subs[i].substring(3) !== topic); // i: the topic's entry, or -1
     if (i >= 0) subs.splice(i, 1);
-    if (this.connected) this._on(EV_SEND, encode((UNSUBSCRIBE << 4) | 2, this._on(EV_ID), topic, ""));
+    // Section 3.10: packet id, topic filter (2-byte length, bytes).
+    if (!this.connected) return;
+    var id = this._on(EV_ID);
+    this._on(EV_SEND, String.fromCharCode((UNSUBSCRIBE << 4) | 2, id >> 8, id & 255, topic.length >> 8, topic.length & 255) + topic);
   }
 
   /**
@@ -330,8 +346,10 @@ export class MqttClient {
     if (code === EV_SEND) {
       var l = this._link;
       if (!l) return;
+      // The one call of frame(): the minifier inlines it here (file header, "Memory").
+      var pkt = frame(s as string);
       try {
-        l.write(s as string);
+        l.write(pkt);
         this._tx = now;
         return;
       } catch (x: any) {
@@ -346,7 +364,7 @@ export class MqttClient {
     } else if (code === LINK_OPEN) {
       if (st !== S_OPENING || !this._link) return;
       this._st = S_CONNACK;
-      this._pn = 0;
+      delete this._pn;
       return this._on(EV_SEND, this._connect);
     } else if (code === EV_TIMER) {
       this._timer = null;
@@ -388,7 +406,7 @@ export class MqttClient {
       var b = s as string;
       var n = b.length;
       this._rx = now;
-      this._ping = 0;
+      delete this._ping;
       if (st !== S_UP && type !== CONNACK) {
         reason = "packet type " + type + " before CONNACK";
       } else if (type === CONNACK) {
@@ -409,7 +427,7 @@ export class MqttClient {
             if (sp && !(e.charCodeAt(2) & UNACKED)) continue;
             id = this._on(EV_ID);
             subs[i] = String.fromCharCode(id >> 8, id & 255, e.charCodeAt(2) | UNACKED) + e.substring(3);
-            this._on(EV_SEND, encode((SUBSCRIBE << 4) | 2, id, e.substring(3), String.fromCharCode(e.charCodeAt(2) & 3)));
+            this._on(EV_SEND, String.fromCharCode((SUBSCRIBE << 4) | 2, id >> 8, id & 255, (e.length - 3) >> 8, (e.length - 3) & 255) + e.substring(3) + String.fromCharCode(e.charCodeAt(2) & 3));
           }
           // In flight: the whole list again in order (DUP already set on those sent before), then DUP on all.
           for (i = 0; i < q.length && this._link; i++) {
@@ -441,7 +459,7 @@ export class MqttClient {
             if (this.onMessage) this.onMessage(b.substring(2, qos ? pos - 2 : pos), b.substring(pos), (code & 1) === 1, qos, (code & F_DUP) !== 0);
           }
           // PUBACK or PUBREC, after delivery (a no-op when the callback ended the client).
-          if (qos) this._on(EV_SEND, String.fromCharCode(qos === 2 ? PUBREC << 4 : PUBACK << 4, 2, id >> 8, id & 255));
+          if (qos) this._on(EV_SEND, String.fromCharCode(qos === 2 ? PUBREC << 4 : PUBACK << 4, id >> 8, id & 255));
         }
       } else if (type === PINGRESP) {
         // this._rx is all it is for
@@ -462,7 +480,7 @@ export class MqttClient {
           var pending = this._rx2;
           i = pending ? pending.indexOf(id) : -1;
           if (pending && i >= 0) pending.splice(i, 1);
-          this._on(EV_SEND, String.fromCharCode(PUBCOMP << 4, 2, id >> 8, id & 255));
+          this._on(EV_SEND, String.fromCharCode(PUBCOMP << 4, id >> 8, id & 255));
         } else if (type === SUBACK) {
           for (i = 0; i < subs.length; i++) {
             e = subs[i];

@@ -6,7 +6,8 @@
  *
  * Memory (ESP8266, 1600 JsVars): every function object and every field costs JsVars for as long as the
  * firmware runs, so the parser is one function and keeps its state in two fields of the sink (the MQTT
- * client), not in a parser object with methods of its own.
+ * client), not in a parser object with methods of its own. The client calls it from one place (its _on,
+ * for LINK_DATA), so the minifier inlines it there: in the bundle it is no function object at all.
  *
  * Checked here, before any body byte is kept (section 2.2): unknown type (0, 15), reserved flag bits
  * (0010 for PUBREL/SUBSCRIBE/UNSUBSCRIBE, 0000 for the others), PUBLISH QoS 3, a 5th remaining-length
@@ -14,8 +15,9 @@
  * buffered. After any other error (P_FATAL) the parser stops: the caller closes the link.
  * Body contents (ids, topics, lengths per type) are the client's business.
  *
- * The sink starts and stops the parser through _pn: 0 to (re)start on a new link, P_STOPPED (and _pb
- * deleted) to ignore everything that follows, also the rest of a feed() in progress.
+ * The sink starts and stops the parser through _pn: deleted to (re)start on a new link, P_STOPPED (and _pb
+ * deleted) to ignore everything that follows, also the rest of a feed() in progress. While framing, _pn
+ * is unset (an unset field costs no JsVar, a 0 one).
  */
 import { PUBLISH, PUBREL, SUBSCRIBE, UNSUBSCRIBE } from "./packet";
 
@@ -36,8 +38,8 @@ export const MAX_PACKET_BYTES = 2048;
 export interface Framer {
   /** Bytes of a packet not yet whole (from its first byte on); unset when none. */
   _pb?: string;
-  /** 0 when framing, > 0: bytes of a skipped packet still to drop, P_STOPPED: stopped. */
-  _pn: number;
+  /** Unset (or 0) when framing, > 0: bytes of a skipped packet still to drop, P_STOPPED: stopped. */
+  _pn?: number;
   /** Largest remaining length accepted; unset: MAX_PACKET_BYTES. */
   _pmax?: number;
   /** A whole packet (code = its first byte, s = its body), or P_FATAL / P_SKIPPED with a message. */
@@ -46,18 +48,20 @@ export interface Framer {
 
 /** Parse bytes as they came from the link. Packets and errors go to f._on() before this returns. */
 export function feed(f: Framer, data: string): void {
-  if (f._pn < 0) return;
+  if (f._pn === P_STOPPED) return;
   var max = f._pmax || MAX_PACKET_BYTES;
   var b = f._pb ? f._pb + data : data;
   var n = b.length;
   var i = 0;
   var err = "";
   while (i < n) {
-    if (f._pn > 0) {
+    var skip = f._pn || 0;
+    if (skip > 0) {
       // Dropping a packet over the limit, as it arrives.
-      var k = n - i < f._pn ? n - i : f._pn;
+      var k = n - i < skip ? n - i : skip;
       i += k;
-      f._pn -= k;
+      if (skip > k) f._pn = skip - k;
+      else delete f._pn;
       continue;
     }
     // Section 2.2.2, table 2.2: fixed flags per type; PUBLISH carries DUP, QoS (0..2) and RETAIN.
@@ -88,12 +92,12 @@ export function feed(f: Framer, data: string): void {
       f._pn = len;
       i = j;
       f._on(P_SKIPPED, "packet of " + len + " bytes is over the " + max + "-byte limit (skipped)");
-      if (f._pn < 0) return; // the sink stopped the parser
+      if (f._pn === P_STOPPED) return; // the sink stopped the parser
     } else {
       if (n - j < len) break; // the body goes on in the next feed
       i = j + len;
       f._on(h, b.substring(j, i));
-      if (f._pn < 0) return; // the sink stopped the parser
+      if (f._pn === P_STOPPED) return; // the sink stopped the parser
     }
   }
   // An unset field costs no JsVar; "" would cost two.
