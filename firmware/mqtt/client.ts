@@ -318,7 +318,7 @@ export class MqttClient {
    */
   _on(code: number, s?: string): any {
     var i: number, id: number, e: string;
-    var q = this._q || [];
+    var q: string[]; // the in-flight list, or an empty one when unset: made only where it is read
     var subs = this._subs;
     if (code === LINK_DATA) {
       // The parser comes back here with each whole packet. Called from here only, so the minifier
@@ -328,6 +328,7 @@ export class MqttClient {
     if (code === EV_ID) {
       // Next packet id 1..65535, wrapping, skipping ids still in use (section 2.3.1): in flight or awaiting SUBACK.
       id = this._id;
+      q = this._q || [];
       do {
         id = id >= 65535 ? 1 : id + 1;
         for (i = q.length; i-- && ((q[i].charCodeAt(0) << 8) | q[i].charCodeAt(1)) !== id; );
@@ -405,6 +406,7 @@ export class MqttClient {
       var type = code >> 4;
       var b = s as string;
       var n = b.length;
+      q = this._q || [];
       this._rx = now;
       delete this._ping;
       if (st !== S_UP && type !== CONNACK) {
