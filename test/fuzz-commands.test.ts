@@ -170,7 +170,8 @@ test("10,000 random and mutated payloads on pump/set: relay ON only after a vali
     }
     batch = -1;
     setLock(false);
-    await sleep(100);
+    // The final ON below must find the interlock released: RELEASE_SAMPLES inactive polls.
+    await sleep(RELEASE_WAIT_MS);
 
     // Rule 1: rising edges only where a payload of that batch may have been a valid ON.
     for (let b = 0; b < startsPerBatch.length; b++) {
