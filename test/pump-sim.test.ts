@@ -26,9 +26,7 @@ test("valid commands obey: ON, OFF, ON for N seconds, any case", { timeout: 3000
   try {
     const d = s.dev;
     let m = s.mark();
-    await s.send("ON");
-    const on = await s.next(m, "pump", "ON");
-    assert.equal(d.relay(), true, "the relay holds ON when ON is published");
+    const on = await s.switchOn(m, "the relay holds ON when ON is published");
     assert.ok(s.lastRelay(true) <= on.at, "pin written before the state was published");
     let a = await s.attrsWhen("reason command", m, (x) => x.reason === "command");
     assert.equal(a.changes, 1);
@@ -200,9 +198,7 @@ test("minimum off time: counted from boot and from the last OFF; ON refused with
 
     await sleep(offAt + MIN_OFF * 1000 + 200 - Date.now());
     m = s.mark();
-    await s.send("ON");
-    await s.next(m, "pump", "ON");
-    assert.equal(d.relay(), true, "accepted once the minimum off time has passed");
+    await s.switchOn(m, "accepted once the minimum off time has passed");
     assert.equal(s.pumpErrors(m).length, 0);
   } finally {
     await s.close();
@@ -228,9 +224,7 @@ for (const name of ["tank_full", "people_present"]) {
     try {
       const d = s.dev;
       let m = s.mark();
-      await s.send("ON");
-      await s.next(m, "pump", "ON");
-      assert.equal(d.relay(), true);
+      await s.switchOn(m);
 
       m = s.mark();
       const at = Date.now();
@@ -257,9 +251,7 @@ for (const name of ["tank_full", "people_present"]) {
       assert.equal(s.since(m, "pump").length, 0);
       assert.equal(await s.retained("interlock/" + name), "OFF");
 
-      await s.send("ON");
-      await s.next(m, "pump", "ON");
-      assert.equal(d.relay(), true, "a new ON is obeyed once the interlock is clear");
+      await s.switchOn(m, "a new ON is obeyed once the interlock is clear");
     } finally {
       await s.close();
     }
@@ -275,9 +267,7 @@ test("the tank's float switch stops the pump by itself when the tank fills up", 
     tank.fillRate = 2; // %/s while pumping
     tank.level = tank.fullLevel - 2;
     let m = s.mark();
-    await s.send("ON");
-    await s.next(m, "pump", "ON");
-    assert.equal(d.relay(), true);
+    await s.switchOn(m);
     await s.until("float switch", () => d.relay() === false, 8000);
     assert.ok(tank.full(), "stopped because the tank is full (level " + tank.level.toFixed(1) + " %)");
     await s.next(m, "interlock/tank_full", "ON");
@@ -291,9 +281,7 @@ test("the tank's float switch stops the pump by itself when the tank fills up", 
     tank.level = 50; // water used: the float drops
     await s.next(m, "interlock/tank_full", "OFF", 3000);
     assert.equal(d.relay(), false);
-    await s.send("ON");
-    await s.next(m, "pump", "ON");
-    assert.equal(d.relay(), true);
+    await s.switchOn(m);
   } finally {
     await s.close();
   }
@@ -305,9 +293,7 @@ test("link lost (Wifi down): OFF after linkLostOffSeconds, reason link-lost repu
   try {
     const d = s.dev;
     let m = s.mark();
-    await s.send("ON");
-    await s.next(m, "pump", "ON");
-    assert.equal(d.relay(), true);
+    await s.switchOn(m);
 
     m = s.mark();
     const at = Date.now();
@@ -326,9 +312,7 @@ test("link lost (Wifi down): OFF after linkLostOffSeconds, reason link-lost repu
     assert.equal(d.relay(), false);
 
     m = s.mark();
-    await s.send("ON");
-    await s.next(m, "pump", "ON");
-    assert.equal(d.relay(), true, "commands obeyed again once the link is back");
+    await s.switchOn(m, "commands obeyed again once the link is back");
   } finally {
     await s.close();
   }
@@ -339,9 +323,7 @@ test("link lost (TCP dies silently), linkLostOffSeconds 0: OFF as soon as keepal
   try {
     const d = s.dev;
     let m = s.mark();
-    await s.send("ON");
-    await s.next(m, "pump", "ON");
-    assert.equal(d.relay(), true);
+    await s.switchOn(m);
 
     m = s.mark();
     d.cutTcp();
@@ -369,9 +351,7 @@ test("a link silently dead for longer than linkLostOffSeconds stops the pump, ev
   try {
     const d = s.dev;
     let m = s.mark();
-    await s.send("ON");
-    await s.next(m, "pump", "ON");
-    assert.equal(d.relay(), true);
+    await s.switchOn(m);
 
     m = s.mark();
     const at = Date.now();
@@ -499,9 +479,7 @@ test("power cycle mid-run: boots OFF (reason boot), counters reset, reconnects b
   try {
     const d = s.dev;
     let m = s.mark();
-    await s.send("ON");
-    await s.next(m, "pump", "ON");
-    assert.equal(d.relay(), true);
+    await s.switchOn(m);
 
     m = s.mark();
     await d.powerCycle();
@@ -516,9 +494,7 @@ test("power cycle mid-run: boots OFF (reason boot), counters reset, reconnects b
     assert.equal(d.relay(), false);
 
     m = s.mark();
-    await s.send("ON");
-    await s.next(m, "pump", "ON");
-    assert.equal(d.relay(), true, "commands obeyed after the reboot");
+    await s.switchOn(m, "commands obeyed after the reboot");
   } finally {
     await s.close();
   }

@@ -8,6 +8,7 @@
  *   try { await s.boot(); s.send("ON"); await s.until("relay on", () => s.d.relay() === true); }
  *   finally { await s.close(); }
  */
+import assert from "node:assert/strict";
 import mqtt, { type MqttClient } from "mqtt";
 import { Broker, type BrokerOptions } from "./mosquitto.ts";
 import { startDevice, type SimDevice } from "../../sim/api.ts";
@@ -169,6 +170,17 @@ export class Scene {
   /** Publish on <base><suffix> from the home-automation side (QoS 1, not retained unless asked). */
   async send(payload: string | Buffer, opts?: { retain?: boolean; suffix?: string }): Promise<void> {
     await this.ha.publishAsync(this.base + (opts && opts.suffix ? opts.suffix : "pump/set"), payload, { qos: 1, retain: !!(opts && opts.retain) });
+  }
+
+  /**
+   * Publish ON on pump/set, wait for "ON" on <base>pump published after `mark`, check the relay holds it
+   * (`why`: the assertion's message), and return that message.
+   */
+  async switchOn(mark: number, why?: string): Promise<Msg> {
+    await this.send("ON");
+    const on = await this.next(mark, "pump", "ON");
+    assert.equal(this.dev.relay(), true, why);
+    return on;
   }
 
   /** Date.now() of the last time the relay went on/off, or 0 if it never did since boot(). */
