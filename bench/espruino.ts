@@ -91,26 +91,20 @@ export function memoryProbe(periodMs: number): string {
 }
 
 /**
- * With BENCH_BREAKDOWN set: after `afterMs`, print "BREAKDOWN name=jsvars ..." for every global (E.getSizeOf,
- * which counts shared children once per holder, so the figures overlap) - where the JsVars of a bundle are.
+ * With BENCH_DUMP=file set: after `afterMs`, a GC then E.dumpVariables() (every JsVar with its links), which
+ * saveDump() writes to that file for bench/memdump.ts. Without it, no code is added.
  */
-export function breakdownProbe(afterMs: number): string {
-  if (process.env.BENCH_DUMP) return ";setTimeout(function(){process.memory();print('DUMPBEGIN');E.dumpVariables();print('DUMPEND')}," + afterMs + ");";
-  if (!process.env.BENCH_BREAKDOWN) return "";
-  return ";setTimeout(function(){var k=Object.keys(global),o=[];print('EDETAIL '+JSON.stringify(E.getSizeOf(E,1)));for(var i=0;i<k.length;i++){" +
-    "try{o.push(k[i]+'='+E.getSizeOf(global[k[i]]))}catch(e){o.push(k[i]+'=?')}}print('BREAKDOWN '+o.join(' '))}," + afterMs + ");";
+export function dumpProbe(afterMs: number): string {
+  if (!process.env.BENCH_DUMP) return "";
+  return ";setTimeout(function(){process.memory();print('DUMPBEGIN');E.dumpVariables();print('DUMPEND')}," + afterMs + ");";
 }
 
-export function printBreakdown(lines: string[]): void {
-  if (process.env.BENCH_DUMP) {
-    const a = lines.findIndex((x) => x.includes("DUMPBEGIN")), b = lines.findIndex((x) => x.includes("DUMPEND"));
-    if (a >= 0 && b > a) writeFileSync(process.env.BENCH_DUMP, lines.slice(a + 1, b).join("\n") + "\n");
-    console.log("  variable dump " + (a >= 0 && b > a ? "written to " + process.env.BENCH_DUMP : "missing (E.dumpVariables absent?)"));
-  }
-  const l0 = lines.find((x) => x.includes("BREAKDOWN ")); const l = l0 && l0.slice(l0.indexOf("BREAKDOWN "));
-  if (!l) return;
-  const parts = l.slice(10).split(" ").map((p) => p.split("=")).sort((a, b) => Number(b[1]) - Number(a[1]));
-  console.log("  per global (E.getSizeOf, overlapping): " + parts.map((p) => p.join("=")).join(" "));
+export function saveDump(lines: string[]): void {
+  const file = process.env.BENCH_DUMP;
+  if (!file) return;
+  const a = lines.findIndex((x) => x.includes("DUMPBEGIN")), b = lines.findIndex((x) => x.includes("DUMPEND"));
+  if (a >= 0 && b > a) writeFileSync(file, lines.slice(a + 1, b).join("\n") + "\n");
+  console.log("  variable dump " + (a >= 0 && b > a ? "written to " + file : "missing (E.dumpVariables absent, or the run ended first?)"));
 }
 
 export function parseProbe(lines: string[]): number[] {

@@ -14,8 +14,7 @@
  * Prints boot, steady-state and peak samples (process.memory().usage, after GC, every 250 ms): the whole
  * device's usage, the interpreter's own JsVars included (about 56 with the probe on the 1600 build), as the
  * goals count them; for the firmware, minus what the I2C prelude itself holds (measured alone).
- * BENCH_BREAKDOWN=1 adds E.getSizeOf of every global; BENCH_DUMP=file writes E.dumpVariables() for
- * bench/memdump.ts (where the JsVars are, as a dominator tree).
+ * BENCH_DUMP=file writes E.dumpVariables() for bench/memdump.ts (where the JsVars are, as a dominator tree).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, unlinkSync, writeFileSync } from "node:fs";
@@ -24,7 +23,7 @@ import { join } from "node:path";
 import mqtt from "mqtt";
 import { Broker } from "../test/helpers/mosquitto.ts";
 import { BoschChip } from "../sim/hw/bosch.ts";
-import { espruinoBin, runOnEspruino, memoryProbe, parseProbe, breakdownProbe, printBreakdown } from "./espruino.ts";
+import { espruinoBin, runOnEspruino, memoryProbe, parseProbe, dumpProbe, saveDump } from "./espruino.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 12);
 
@@ -99,7 +98,7 @@ async function firmware(broker: Broker): Promise<void> {
     ha.publish("home/bench1/pump/set", Math.random() < 0.5 ? "ON" : "OFF");
   }, 1500);
   const lines = await runOnEspruino({
-    bundle, seconds: SECONDS, config, append: memoryProbe(250) + breakdownProbe(SECONDS * 1000 - 1500),
+    bundle, seconds: SECONDS, config, append: memoryProbe(250) + dumpProbe(SECONDS * 1000 - 1500),
     onLine: process.env.BENCH_VERBOSE ? (l) => console.log("  | " + l) : undefined
   });
   clearInterval(timer);
@@ -108,7 +107,7 @@ async function firmware(broker: Broker): Promise<void> {
   console.log(summary("firmware (BME280 + pump + 2 interlocks + discovery)", parseProbe(lines), preludeCost) +
     `; the interpreter's own ${interpreter} included, the I2C prelude's ${preludeCost} subtracted; ${seen} messages seen by MQTT.js`);
   if (errors.length) console.log("  errors on the device: " + errors.slice(0, 5).join(" | "));
-  printBreakdown(lines);
+  saveDump(lines);
 }
 
 async function mqttApp(broker: Broker): Promise<void> {
@@ -119,12 +118,12 @@ async function mqttApp(broker: Broker): Promise<void> {
   });
   execFileSync("node_modules/.bin/rollup", ["-c", "--silent", "-i", "bench/mem/mqtt-app.ts", "-o", bundle], { stdio: "inherit" });
   const lines = await runOnEspruino({
-    bundle, seconds: SECONDS, config: { host: "127.0.0.1", port: broker.port }, append: memoryProbe(250) + breakdownProbe(SECONDS * 1000 - 1500),
+    bundle, seconds: SECONDS, config: { host: "127.0.0.1", port: broker.port }, append: memoryProbe(250) + dumpProbe(SECONDS * 1000 - 1500),
     onLine: process.env.BENCH_VERBOSE ? (l) => console.log("  | " + l) : undefined
   });
   const published = lines.filter((l) => /^published /.test(l)).length;
   console.log(summary("mqtt-app (connect, subscribe, publish every 200 ms)", parseProbe(lines)) + "; reference: tinyMQTT ~250 peak (ESPRUINO.md)" + (published ? "" : ""));
-  printBreakdown(lines);
+  saveDump(lines);
 }
 
 /** Any entry under bench/mem/: `tsx bench/memory.ts entry bench/mem/pump.ts [config.json]`. */
@@ -139,13 +138,13 @@ async function entry(broker: Broker, file: string, configFile?: string): Promise
   const config = configFile ? JSON.parse(readFileSync(configFile, "utf8")) : { host: "127.0.0.1", port: broker.port };
   if (config.mqtt && config.mqtt.port === 0) config.mqtt.port = broker.port;
   const lines = await runOnEspruino({
-    bundle, seconds: SECONDS, config, append: memoryProbe(250) + breakdownProbe(SECONDS * 1000 - 1500),
+    bundle, seconds: SECONDS, config, append: memoryProbe(250) + dumpProbe(SECONDS * 1000 - 1500),
     onLine: process.env.BENCH_VERBOSE ? (l) => console.log("  | " + l) : undefined
   });
   const errors = lines.filter((l) => /Uncaught|MEMORY|Error/.test(l) && !/^\s*\d+,\d+,\d+,/.test(l)); // not the variable dump
   console.log(summary(file, parseProbe(lines)));
   if (errors.length) console.log("  errors on the device: " + errors.slice(0, 5).join(" | "));
-  printBreakdown(lines);
+  saveDump(lines);
 }
 
 async function main(): Promise<void> {
