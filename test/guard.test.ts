@@ -110,6 +110,8 @@ for (const [name, code] of LATE) {
 
 test("guard accepts vars declared before their use: function body, same block, for head", () => {
   const ok = "function f(a) { var s = 0; for (var i = 0; i < a.length; i++) s += a[i]; if (s) { var t = s * 2; s = t; } " +
-    "try { s++; } catch (e) { e = 1; } for (var k in a) s += k; return s + i + k; }";
+    "try { s++; } catch (e) { e = 1; } for (var k in a) s += k; return s + i + k; }" +
+    // a label, a property key and a member name spelled like a later var are not uses of it
+    " function g(o) { n: for (;;) { break n; } o.n = { n: 1 }; var n = 2; return n; }";
   assert.deepEqual(checkBundle(ok), []);
 });

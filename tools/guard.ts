@@ -14,6 +14,7 @@ import { ancestor } from "acorn-walk";
 import { readFileSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
+import { children, isFunction, notAReference } from "./ast.js";
 
 /** Globals missing from Espruino 2v29 (measured) and ES2015+ globals it does not have. */
 export const FORBIDDEN_GLOBALS = [
@@ -172,21 +173,16 @@ export function checkBundle(code: string, mapText?: string): Finding[] {
  * are locals from the start. Uses inside nested functions are not checked (they run later).
  */
 function lateVars(ast: Node, add: (node: any, message: string) => void): void {
-  function own(fn: any, visit: (node: any, parents: any[]) => void) {
-    // Walk fn's body without entering nested functions.
-    function go(node: any, parents: any[]) {
-      if (!node || typeof node.type !== "string") return;
-      visit(node, parents);
-      if (node.type === "FunctionDeclaration" || node.type === "FunctionExpression") return;
+  // Walk fn's body without entering nested functions; visit gets each node, its ancestors and the key of the
+  // parent that holds it.
+  function own(fn: any, visit: (node: any, parents: any[], key: string) => void) {
+    function go(node: any, parents: any[], key: string) {
+      visit(node, parents, key);
+      if (isFunction(node)) return;
       var next = parents.concat([node]);
-      for (var k in node) {
-        if (k === "loc" || k === "start" || k === "end") continue;
-        var v = node[k];
-        if (Array.isArray(v)) for (var i = 0; i < v.length; i++) go(v[i], next);
-        else if (v && typeof v.type === "string") go(v, next);
-      }
+      for (var c of children(node)) go(c.node, next, c.key);
     }
-    go(fn.body, [fn]);
+    go(fn.body, [fn], "body");
   }
   function check(fn: any) {
     var locals: Record<string, boolean> = {};
@@ -202,11 +198,9 @@ function lateVars(ast: Node, add: (node: any, message: string) => void): void {
       if ((holder.type === "ForStatement" || holder.type === "ForInStatement") && up && (up.type === "BlockStatement" || up.type === "SwitchCase")) holder = up;
       (decls[node.id.name] = decls[node.id.name] || []).push([node.start, holder.start, holder.end]);
     });
-    own(fn, function (node, parents) {
+    own(fn, function (node, parents, key) {
       if (node.type !== "Identifier" || !decls[node.name] || locals[node.name]) return;
-      var parent = parents[parents.length - 1];
-      if (parent.type === "MemberExpression" && parent.property === node && !parent.computed) return;
-      if (parent.type === "Property" && parent.key === node) return;
+      if (notAReference(parents[parents.length - 1], key)) return;
       var d = decls[node.name];
       for (var i = 0; i < d.length; i++) {
         if (d[i][0] === node.start || (d[i][0] < node.start && d[i][1] <= node.start && node.start < d[i][2])) return;

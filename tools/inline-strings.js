@@ -17,6 +17,7 @@
 // A chunk using `with` or `eval`, where names cannot be resolved by reading the code, is not touched.
 import { parse } from "acorn";
 import MagicString from "magic-string";
+import { children, isFunction, notAReference } from "./ast.js";
 
 function parseChunk(code) {
   try {
@@ -24,27 +25,6 @@ function parseChunk(code) {
   } catch (e) {
     return parse(code, { ecmaVersion: 2020, sourceType: "module" });
   }
-}
-
-function isNode(x) {
-  return x !== null && typeof x === "object" && typeof x.type === "string";
-}
-
-/* Child nodes in source order. */
-function children(node) {
-  var out = [];
-  for (var key in node) {
-    if (key === "type" || key === "start" || key === "end" || key === "loc" || key === "range") continue;
-    var v = node[key];
-    if (Array.isArray(v)) {
-      for (var i = 0; i < v.length; i++) if (isNode(v[i])) out.push({ node: v[i], key: key });
-    } else if (isNode(v)) out.push({ node: v, key: key });
-  }
-  return out;
-}
-
-function isFunction(node) {
-  return node.type === "FunctionDeclaration" || node.type === "FunctionExpression" || node.type === "ArrowFunctionExpression";
 }
 
 /* Names bound by a parameter or catch pattern (plain identifiers in ES5; patterns walked for safety). */
@@ -82,26 +62,6 @@ function declaredNames(body, names, blockScoped) {
     children(node).forEach(function (c) { visit(c.node, depth + 1); });
   }
   body.forEach(function (st) { visit(st, 0); });
-}
-
-/* Is this Identifier, reached as parent[key], a name that is not a variable reference? */
-function notAReference(parent, key) {
-  if (!parent) return false;
-  switch (parent.type) {
-    case "MemberExpression":
-      return key === "property" && !parent.computed;
-    case "Property":
-    case "MethodDefinition":
-    case "PropertyDefinition":
-      return key === "key" && !parent.computed;
-    case "LabeledStatement":
-    case "BreakStatement":
-    case "ContinueStatement":
-      return key === "label";
-    case "MetaProperty":
-      return true;
-  }
-  return false;
 }
 
 /**
