@@ -204,6 +204,13 @@ function loopbackListening(host: string, port: number): boolean | null {
   }
 }
 
+/* hoistingFindings of the last code booted: a fleet boots one bundle many times, parsed once. */
+let lastChecked: { code: string; findings: ReturnType<typeof hoistingFindings> } | null = null;
+function lateVarsOf(code: string): ReturnType<typeof hoistingFindings> {
+  if (!lastChecked || lastChecked.code !== code) lastChecked = { code, findings: hoistingFindings(code) };
+  return lastChecked.findings;
+}
+
 export class Runtime {
   readonly id: string;
   readonly board: BoardInfo;
@@ -324,7 +331,7 @@ export class Runtime {
     if (kind !== "reset") {
       const code = this.storage.read(".bootcde");
       // Node hoists var and Espruino does not: code that depends on it would pass here and fail there.
-      const late = code === undefined ? [] : hoistingFindings(code);
+      const late = code === undefined ? [] : lateVarsOf(code);
       if (late.length) {
         this.print("Uncaught Error: .bootcde:" + late[0].line + ":" + late[0].column + ": " + late[0].message + " (sim: refused, as tools/guard.ts does)");
       } else if (code !== undefined) {
